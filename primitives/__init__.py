@@ -1,0 +1,1 @@
+"""Differentiable vision primitives: detectors, measures, atoms, temporal and logical operators."""

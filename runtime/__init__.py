@@ -1,0 +1,1 @@
+"""Rulec runtime: reasoners, task suite, test-time optimization, teacher, benchmark."""

@@ -1,0 +1,85 @@
+"""The task world's drawing conventions, shared by the task suite and the training clips.
+
+Every video in the suite and in the embedded model's training data is drawn with these
+helpers, so the model learns the same pixels the tasks show. Shapes are hard-edged
+(no anti-aliasing): each pixel has exactly one palette colour, which lets the
+independent scorers detect objects by exact colour.
+
+Frames are ``uint8`` arrays of shape ``(H, W, 3)``; videos ``(T, H, W, 3)``.
+Coordinates are in pixels, x to the right, y downwards, pixel centres at ``i + 0.5``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+FRAME_SIZE = 32
+NUM_FRAMES = 16
+
+#: Named colours of the world (hex). The background is white, walls are black.
+PALETTE: dict[str, str] = {
+    "white": "#ffffff",
+    "black": "#000000",
+    "red": "#e53935",
+    "green": "#43a047",
+    "blue": "#1e88e5",
+    "yellow": "#fdd835",
+    "orange": "#fb8c00",
+    "purple": "#8e24aa",
+    "cyan": "#00acc1",
+    "grey": "#9e9e9e",
+}
+
+#: Colours an agent or a movable object may take (never white, black or grey).
+AGENT_COLOURS = ("red", "blue", "purple", "orange", "cyan")
+#: Colours a static pad (goal, waypoint, hazard) may take.
+PAD_COLOURS = ("green", "yellow", "blue", "orange", "cyan", "purple")
+
+BACKGROUND = "white"
+WALL = "black"
+AGENT_RADIUS = 2.5  # a disc about 5 px across
+
+
+def hex_to_rgb(hex_colour: str) -> tuple[int, int, int]:
+    """``"#e53935"`` -> ``(229, 57, 53)``."""
+    h = hex_colour.lstrip("#")
+    if len(h) != 6:
+        raise ValueError(f"expected a colour like '#rrggbb', got {hex_colour!r}")
+    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
+
+
+def rgb(name: str) -> tuple[int, int, int]:
+    """The RGB triple of a palette colour name."""
+    return hex_to_rgb(PALETTE[name])
+
+
+def blank(size: int = FRAME_SIZE, colour: str = BACKGROUND) -> np.ndarray:
+    """A frame filled with one palette colour."""
+    frame = np.empty((size, size, 3), dtype=np.uint8)
+    frame[...] = rgb(colour)
+    return frame
+
+
+def disc_mask(size: int, cx: float, cy: float, radius: float = AGENT_RADIUS) -> np.ndarray:
+    """Boolean ``(size, size)`` mask of the pixels whose centre lies within ``radius`` of (cx, cy)."""
+    ys, xs = np.mgrid[0:size, 0:size]
+    return (xs + 0.5 - cx) ** 2 + (ys + 0.5 - cy) ** 2 <= radius**2
+
+
+def rect_mask(size: int, x0: int, y0: int, x1: int, y1: int) -> np.ndarray:
+    """Boolean mask of the pixel rectangle ``[x0, x1) x [y0, y1)`` (clipped to the frame)."""
+    mask = np.zeros((size, size), dtype=bool)
+    mask[max(y0, 0) : max(y1, 0), max(x0, 0) : max(x1, 0)] = True
+    return mask
+
+
+def paint(frame: np.ndarray, mask: np.ndarray, colour: str) -> np.ndarray:
+    """A copy of ``frame`` with ``mask`` painted in a palette colour."""
+    out = frame.copy()
+    out[mask] = rgb(colour)
+    return out
+
+
+def colour_mask(frame: np.ndarray, colour: str) -> np.ndarray:
+    """Boolean mask of the pixels of ``frame`` (H, W, 3) or video (T, H, W, 3) exactly equal to a palette colour."""
+    return np.all(frame == np.asarray(rgb(colour), dtype=frame.dtype), axis=-1)
