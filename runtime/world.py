@@ -83,3 +83,28 @@ def paint(frame: np.ndarray, mask: np.ndarray, colour: str) -> np.ndarray:
 def colour_mask(frame: np.ndarray, colour: str) -> np.ndarray:
     """Boolean mask of the pixels of ``frame`` (H, W, 3) or video (T, H, W, 3) exactly equal to a palette colour."""
     return np.all(frame == np.asarray(rgb(colour), dtype=frame.dtype), axis=-1)
+
+
+# ------------------------------------------------------------------ captions
+#: The closed caption vocabulary: "<colour> disc moves <direction>[, then <direction>]..."
+#: or "<colour> disc stays still"; the empty caption is allowed too.
+DIRECTIONS = ("up", "down", "left", "right", "up-left", "up-right", "down-left", "down-right")
+
+
+def direction_word(dx: float, dy: float) -> str:
+    """The compass word for a displacement (y grows downwards), one of :data:`DIRECTIONS`."""
+    if dx == 0 and dy == 0:
+        raise ValueError("no direction for a zero displacement")
+    angle = np.degrees(np.arctan2(-dy, dx)) % 360.0  # 0 = right, 90 = up
+    words = ("right", "up-right", "up", "up-left", "left", "down-left", "down", "down-right")
+    return words[int(((angle + 22.5) % 360.0) // 45.0)]
+
+
+def caption(colour: str, directions: list[str] | tuple[str, ...]) -> str:
+    """A caption in the closed vocabulary, e.g. ``caption("red", ["right", "down"])``."""
+    if not directions:
+        return f"{colour} disc stays still"
+    for d in directions:
+        if d not in DIRECTIONS:
+            raise ValueError(f"unknown direction {d!r}")
+    return f"{colour} disc moves " + ", then ".join(directions)

@@ -1,0 +1,191 @@
+"""The registry's entries: one ``register(...)`` per primitive and operator.
+
+Positions, distances and speeds are in normalized frame units (0 to 1 across the frame;
+speed per frame). Margins are signed and scaled to about 1: positive means the atom holds.
+"""
+
+from __future__ import annotations
+
+from rulec.primitives.registry import Kind, Param, PrimitiveSpec, register
+
+M, S, B, N, I, STR, C = Kind.MASK, Kind.SIGNAL, Kind.BOOL, Kind.NUMBER, Kind.INT, Kind.STRING, Kind.COLOR
+
+
+def _fn(name, category, params, result, doc, exact, smooth, inputs=(), example=""):
+    return register(
+        PrimitiveSpec(
+            name=name,
+            category=category,
+            params=tuple(params),
+            result=result,
+            doc=doc,
+            exact=exact,
+            smooth=smooth,
+            inputs=tuple(inputs),
+            example=example,
+        )
+    )
+
+
+def _op(name, category, params, result, syntax, doc, exact, smooth, inputs=()):
+    return register(
+        PrimitiveSpec(
+            name=name,
+            category=category,
+            params=tuple(params),
+            result=result,
+            doc=doc,
+            exact=exact,
+            smooth=smooth,
+            inputs=tuple(inputs),
+            callable=False,
+            syntax=syntax,
+        )
+    )
+
+
+# ---------------------------------------------------------------- detectors
+_fn(
+    "color",
+    "detector",
+    [Param("hex", C, doc="the colour, '#rrggbb'"), Param("tol", N, 12.0, "Lab distance (Delta E 76) that still counts as this colour")],
+    M,
+    "Pixels whose colour is within `tol` of `hex` in CIE Lab.",
+    "1 where the Lab distance is < tol, else 0",
+    "sigmoid((tol - distance) / (tol / 4))",
+    inputs=("video",),
+    example='color("#e53935")',
+)
+_fn(
+    "box",
+    "detector",
+    [Param("x0", N), Param("y0", N), Param("x1", N), Param("y1", N)],
+    M,
+    "A fixed rectangle in normalized coordinates (0..1, y down); static over time.",
+    "1 for pixels whose centre lies in the box",
+    "same as exact (a box carries no gradient)",
+    inputs=("video",),
+    example="box(0.0, 0.0, 0.5, 1.0)",
+)
+_fn(
+    "grow",
+    "region",
+    [Param("mask", M), Param("px", I)],
+    M,
+    "Dilate a mask by `px` pixels (kornia.morphology).",
+    "binary dilation with a (2px+1) square",
+    "grey dilation of the soft mask",
+    example="grow(walls, 1)",
+)
+_fn(
+    "shrink",
+    "region",
+    [Param("mask", M), Param("px", I)],
+    M,
+    "Erode a mask by `px` pixels (kornia.morphology).",
+    "binary erosion with a (2px+1) square",
+    "grey erosion of the soft mask",
+    example="shrink(floor, 1)",
+)
+
+# ------------------------------------------------------- region algebra (operators)
+_op("mask_not", "region", [Param("a", M)], M, "not R", "Complement of a region.", "1 - a", "1 - a")
+_op("mask_and", "region", [Param("a", M), Param("b", M)], M, "R and S", "Intersection of two regions.", "min(a, b)", "a * b")
+_op("mask_or", "region", [Param("a", M), Param("b", M)], M, "R or S", "Union of two regions.", "max(a, b)", "a + b - a * b")
+_op("mask_minus", "region", [Param("a", M), Param("b", M)], M, "R - S", "Difference of two regions.", "min(a, 1 - b)", "a * (1 - b)")
+
+# ---------------------------------------------------------------- measures
+_fn("x", "measure", [Param("o", M)], S, "Horizontal centroid of a mask (mass-normalized), 0 = left, 1 = right; 0.5 when empty.", "centroid of the mask", "centroid of the soft mask")
+_fn("y", "measure", [Param("o", M)], S, "Vertical centroid of a mask (mass-normalized), 0 = top, 1 = bottom; 0.5 when empty.", "centroid of the mask", "centroid of the soft mask")
+_fn("area", "measure", [Param("o", M)], S, "Fraction of the frame a mask covers.", "mean of the mask", "mean of the soft mask")
+_fn("speed", "measure", [Param("o", M)], S, "Centroid displacement per frame (normalized units); 0 at frame 0 and when empty.", "|c_t - c_{t-1}|", "smooth norm of the centroid difference")
+_fn("distance", "measure", [Param("a", M), Param("b", M)], S, "Distance between the centroids of two masks (normalized units).", "|c_a - c_b|", "smooth norm of the centroid difference")
+
+# ---------------------------------------------------------------- atoms
+_fn("inside", "atom", [Param("o", M), Param("r", M), Param("frac", N, 0.9, "fraction of the object's mass that must lie in r")], B, "Most of the object's mass lies in the region.", "(mass of o in r / mass of o) - frac, scaled", "same margin on soft masks")
+_fn("overlaps", "atom", [Param("a", M), Param("b", M)], B, "The two masks share some pixels.", "overlap mass above a small threshold, scaled", "same margin on soft masks")
+_fn("touches", "atom", [Param("o", M), Param("r", M)], B, "The object touches the region (overlaps the region grown by one pixel).", "overlap with grow(r, 1) above a threshold", "same margin on soft masks")
+_fn("near", "atom", [Param("a", M), Param("b", M), Param("d", N, 0.15, "distance threshold, normalized units")], B, "Centroids closer than d.", "(d - distance) / d", "same margin")
+_fn("left_of", "atom", [Param("a", M), Param("b", M)], B, "a's centroid is left of b's.", "x(b) - x(a), scaled", "same margin")
+_fn("right_of", "atom", [Param("a", M), Param("b", M)], B, "a's centroid is right of b's.", "x(a) - x(b), scaled", "same margin")
+_fn("above", "atom", [Param("a", M), Param("b", M)], B, "a's centroid is above b's.", "y(b) - y(a), scaled", "same margin")
+_fn("below", "atom", [Param("a", M), Param("b", M)], B, "a's centroid is below b's.", "y(a) - y(b), scaled", "same margin")
+_fn("present", "atom", [Param("o", M), Param("min_area", N, 0.005, "smallest area that counts as present")], B, "The object is visible (its area is at least min_area).", "(area - min_area) / min_area, clipped", "same margin")
+_fn("moving", "atom", [Param("o", M), Param("v", N, 0.01, "speed that counts as moving")], B, "The object moves (speed above v).", "(speed - v) / v, clipped", "same margin")
+_fn("still", "atom", [Param("o", M), Param("v", N, 0.01, "speed that counts as still")], B, "The object does not move (speed below v).", "(v - speed) / v, clipped", "same margin")
+_fn(
+    "unchanged",
+    "atom",
+    [Param("r", M), Param("tol", N, 0.1, "mean absolute RGB change (0..1) allowed")],
+    B,
+    "The pixels of region r look as in the first frame.",
+    "(tol - mean |frame - first frame| over r) / tol",
+    "same margin",
+    inputs=("video", "start"),
+)
+_fn(
+    "ask",
+    "atom",
+    [Param("question", STR)],
+    B,
+    "A VLM's yes/no answer on the frames: logit(yes) - logit(no). Needs a VLM given to the reward.",
+    "logit margin of the VLM",
+    "logit margin of the VLM (differentiable in the pixels)",
+    inputs=("video",),
+    example='ask("Is the red disc on the green square?")',
+)
+
+# ----------------------------------------------------- comparisons (operators)
+_op("lt", "comparison", [Param("a", S), Param("b", S)], B, "m < n", "A measure is below another (or a number).", "(b - a) / scale", "same margin")
+_op("gt", "comparison", [Param("a", S), Param("b", S)], B, "m > n", "A measure is above another (or a number).", "(a - b) / scale", "same margin")
+_op("decreasing", "comparison", [Param("m", S)], B, "(inside progress m)", "Per-frame decrease of a measure: m_t - m_{t+1}, with a small tolerance; the last frame is neutral.", "(m_t - m_{t+1} + tol) / scale", "same margin")
+
+# ---------------------------------------------------------------- logic (operators)
+_op("and", "logic", [Param("a", B), Param("b", B)], B, "A and B", "Both hold (n-ary).", "min", "soft-min -LSE(-beta x)/beta (a lower bound of min)")
+_op("or", "logic", [Param("a", B), Param("b", B)], B, "A or B", "Either holds (n-ary).", "max", "log-mean-exp LSE(beta x)/beta - log(n)/beta (a lower bound of max)")
+_op("neg", "logic", [Param("a", B)], B, "not A", "Negation; the compiler pushes it down to atoms, so it only ever wraps an atom or comparison.", "-a", "-a")
+
+# ---------------------------------------------------------------- temporal (operators)
+_WIN = [Param("start", I), Param("stop", I), Param("offset", I)]
+_op(
+    "always",
+    "temporal",
+    [Param("a", B), *_WIN],
+    B,
+    "always[a:b] A",
+    "A holds at every frame of the window from now on. Window [a:b] is a Python slice of absolute frames (negative counts from the end); the value at frame t covers window frames >= t + offset.",
+    "suffix min over the window",
+    "suffix soft-min over the window",
+)
+_op(
+    "eventually",
+    "temporal",
+    [Param("a", B), *_WIN],
+    B,
+    "eventually[a:b] A",
+    "A holds at some frame of the window from now on (same window convention as always).",
+    "suffix max over the window",
+    "suffix log-mean-exp over the window",
+)
+_op("at_start", "temporal", [Param("a", B)], B, "at start A", "A holds at the first frame.", "a[0]", "a[0]")
+_op("at_end", "temporal", [Param("a", B)], B, "at end A", "A holds at the last frame.", "a[T-1]", "a[T-1]")
+_op(
+    "until",
+    "temporal",
+    [Param("a", B), Param("b", B), Param("start", I), Param("stop", I)],
+    B,
+    "A until B",
+    "B holds at some frame of the window and A holds at every frame before it (from now on).",
+    "max_j min(b_j, min_{i<j} a_i)",
+    "same with soft-min / log-mean-exp",
+)
+_op(
+    "release",
+    "temporal",
+    [Param("a", B), Param("b", B), Param("start", I), Param("stop", I)],
+    B,
+    "not (not A until not B)",
+    "The dual of until (produced by pushing negation into until): B holds up to and including the first frame where A holds.",
+    "min_j max(b_j, max_{i<j} a_i)",
+    "same with log-mean-exp / soft-min",
+)
