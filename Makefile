@@ -1,0 +1,26 @@
+# Two commands do all the set-up on a fresh machine:
+#   make demo   - installs (first time only) and runs test-time optimization on a bundled task
+#   make test   - installs (first time only) and runs the test suite
+# torch 2.13.0 (CPU) is installed first: it lies on disk, and asking for a newer torch
+# would pull a multi-GB CUDA build.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.rulec-installed
+
+.PHONY: install demo test bench
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/rulec compile examples/maze.rules
+
+test: $(STAMP)
+	OMP_NUM_THREADS=2 $(BIN)/python -m pytest
