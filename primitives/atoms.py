@@ -1,0 +1,141 @@
+"""Atoms: masks and measures -> signed per-frame margins ``(B, T)`` scaled to about 1.
+
+Positive means the atom holds. Scales (see ``conventions.py`` and docs/primitives.md):
+
+* fractions (``inside``, ``overlaps``, ``touches``) map piecewise-linearly onto [-1, 1]:
+  -1 at fraction 0, 0 at the threshold, +1 at fraction 1;
+* thresholds on non-negative quantities (``present``, ``moving``, ``still``) are
+  ``tanh((q - threshold) / threshold)``: in (-1, 1), never flat, so gradients never vanish;
+* positions (``left_of``...) and comparisons between two signals use ``POSITION_SCALE``;
+  a comparison with a number ``c`` uses ``|c|`` as its scale.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from rulec.primitives import measures
+from rulec.primitives.conventions import (
+    DECREASE_SCALE,
+    DECREASE_TOL,
+    EMPTY_MARGIN,
+    OVERLAP_FRACTION,
+    POSITION_SCALE,
+)
+from rulec.primitives.detectors import grow
+from rulec.primitives.measures import mass, safe_ratio
+from rulec.primitives.semantics import Semantics
+
+
+def fraction_margin(fraction: Tensor, threshold: float) -> Tensor:
+    """[0, 1] -> [-1, 1], piecewise linear through 0 at ``threshold``."""
+    if not 0 < threshold < 1:
+        raise ValueError(f"a fraction threshold must lie strictly between 0 and 1, got {threshold!r}")
+    return torch.where(
+        fraction >= threshold,
+        (fraction - threshold) / (1 - threshold),
+        (fraction - threshold) / threshold,
+    )
+
+
+def _positive(name: str, value: float) -> float:
+    if not value > 0:
+        raise ValueError(f"{name} must be positive, got {value!r}")
+    return float(value)
+
+
+def inside(sem: Semantics, o: Tensor, r: Tensor, frac: float = 0.9) -> Tensor:
+    """Share of o's mass lying in r, against ``frac``. An empty object is not inside (-1)."""
+    share = safe_ratio(mass(o * r), mass(o), 0.0)
+    return fraction_margin(share, frac)
+
+
+def overlaps(sem: Semantics, a: Tensor, b: Tensor) -> Tensor:
+    """Shared mass as a fraction of the smaller mask's mass, against ``OVERLAP_FRACTION``."""
+    shared = safe_ratio(mass(a * b), torch.minimum(mass(a), mass(b)), 0.0)
+    return fraction_margin(shared, OVERLAP_FRACTION)
+
+
+def touches(sem: Semantics, o: Tensor, r: Tensor) -> Tensor:
+    """o overlaps r grown by one pixel."""
+    return overlaps(sem, o, grow(sem, r, 1))
+
+
+def near(sem: Semantics, a: Tensor, b: Tensor, d: float = 0.15) -> Tensor:
+    d = _positive("near(d=...)", d)
+    return (d - measures.distance(sem, a, b)) / d
+
+
+def left_of(sem: Semantics, a: Tensor, b: Tensor) -> Tensor:
+    return (measures.x(sem, b) - measures.x(sem, a)) / POSITION_SCALE
+
+
+def right_of(sem: Semantics, a: Tensor, b: Tensor) -> Tensor:
+    return (measures.x(sem, a) - measures.x(sem, b)) / POSITION_SCALE
+
+
+def above(sem: Semantics, a: Tensor, b: Tensor) -> Tensor:
+    return (measures.y(sem, b) - measures.y(sem, a)) / POSITION_SCALE
+
+
+def below(sem: Semantics, a: Tensor, b: Tensor) -> Tensor:
+    return (measures.y(sem, a) - measures.y(sem, b)) / POSITION_SCALE
+
+
+def present(sem: Semantics, o: Tensor, min_area: float = 0.005) -> Tensor:
+    min_area = _positive("present(min_area=...)", min_area)
+    return torch.tanh((measures.area(sem, o) - min_area) / min_area)
+
+
+def moving(sem: Semantics, o: Tensor, v: float = 0.01) -> Tensor:
+    v = _positive("moving(v=...)", v)
+    return torch.tanh((measures.speed(sem, o) - v) / v)
+
+
+def still(sem: Semantics, o: Tensor, v: float = 0.01) -> Tensor:
+    v = _positive("still(v=...)", v)
+    return torch.tanh((v - measures.speed(sem, o)) / v)
+
+
+def unchanged(sem: Semantics, video: Tensor, start: Tensor, r: Tensor, tol: float = 0.1) -> Tensor:
+    """Mean absolute RGB change from the first frame over region r, against ``tol``.
+    An empty region is unchanged (+1)."""
+    tol = _positive("unchanged(tol=...)", tol)
+    change = (video - start).abs().mean(2)  # (B, T, H, W)
+    mean_change = safe_ratio((change * r).sum((-2, -1)), mass(r.expand_as(change)), 0.0)
+    return (tol - mean_change) / tol
+
+
+def _comparison_scale(a, b) -> float:
+    for side in (a, b):
+        if not isinstance(side, Tensor) and side != 0:
+            return abs(float(side))
+    return POSITION_SCALE
+
+
+def _as_tensor(value, like) -> Tensor:
+    if isinstance(value, Tensor):
+        return value
+    if isinstance(like, Tensor):
+        return torch.full_like(like[:, :1], float(value))
+    return torch.tensor([[float(value)]])
+
+
+def lt(sem: Semantics, a, b) -> Tensor:
+    """``a < b`` as ``(b - a) / scale``; either side may be a Python number."""
+    scale = _comparison_scale(a, b)
+    return (_as_tensor(b, a) - _as_tensor(a, b)) / scale
+
+
+def gt(sem: Semantics, a, b) -> Tensor:
+    """``a > b`` as ``(a - b) / scale``."""
+    return lt(sem, b, a)
+
+
+def decreasing(sem: Semantics, m: Tensor) -> Tensor:
+    """``(m_t - m_{t+1} + DECREASE_TOL) / DECREASE_SCALE``; the last frame is neutral (+1)."""
+    if m.shape[1] == 1:
+        return torch.full_like(m, EMPTY_MARGIN)
+    drop = (m[:, :-1] - m[:, 1:] + DECREASE_TOL) / DECREASE_SCALE
+    return torch.cat([drop, torch.full_like(m[:, :1], EMPTY_MARGIN)], dim=1)

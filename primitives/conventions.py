@@ -1,0 +1,38 @@
+"""Numeric conventions shared by the kernels and the generated docs (torch-free).
+
+Every margin is signed (positive = holds) and scaled to about 1. These constants are
+the one place where the scales live: the kernels read them, and ``docgen`` prints them
+into ``docs/primitives.md``.
+"""
+
+from __future__ import annotations
+
+#: Value of a temporal operator over a window range that contains no frame:
+#: ``always`` -> ``+EMPTY_MARGIN`` (vacuously true), ``eventually``/``until`` ->
+#: ``-EMPTY_MARGIN`` (nothing happened). Finite, so no inf/NaN reaches values or
+#: gradients, and symmetric, so ``not eventually A == always not A`` holds exactly.
+EMPTY_MARGIN = 1.0
+
+#: Total mask mass (in pixels) below which a mask counts as empty.
+EMPTY_MASS = 1e-3
+
+#: Centroid (x and y) of an empty mask: the frame centre.
+EMPTY_CENTROID = 0.5
+
+#: Scale of positional margins (left_of/right_of/above/below) and of ``lt``/``gt``
+#: between two signals: a difference of a tenth of the frame gives a margin of 1.
+POSITION_SCALE = 0.1
+
+#: ``overlaps``/``touches``: fraction of the smaller mask's mass that must be shared.
+OVERLAP_FRACTION = 0.05
+
+#: Smooth norm sqrt(d^2 + eps^2) - eps for speed/distance (normalized units).
+NORM_EPS = 1e-3
+
+#: ``decreasing``: a rise smaller than this (normalized units per frame) still counts.
+DECREASE_TOL = 0.002
+#: ``decreasing``: a decrease of this much per frame gives a margin of about 1.
+DECREASE_SCALE = 0.02
+
+#: Smooth colour detector: sigmoid((tol - distance) / (tol / COLOR_SOFTNESS)).
+COLOR_SOFTNESS = 4.0

@@ -1,0 +1,82 @@
+"""Measures of masks, per frame, in normalized frame units (0..1 across the frame).
+
+Empty masks (mass below ``EMPTY_MASS`` pixels) get documented finite values: centroid
+at the frame centre (0.5, 0.5), speed 0. The switch is a ``torch.where`` on a safe
+denominator, so values and gradients stay finite, and a non-empty mask's centroid is
+exactly its mass-weighted mean (no prior mass mixed in).
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from rulec.primitives.conventions import EMPTY_CENTROID, EMPTY_MASS, NORM_EPS
+from rulec.primitives.semantics import Semantics
+
+
+def mass(mask: Tensor) -> Tensor:
+    """Total mask mass in pixels: ``(B, T)``."""
+    return mask.sum((-2, -1))
+
+
+def is_empty(mask: Tensor) -> Tensor:
+    return mass(mask) < EMPTY_MASS
+
+
+def safe_ratio(num: Tensor, den: Tensor, when_empty: float) -> Tensor:
+    """``num / den`` where ``den >= EMPTY_MASS``, else ``when_empty``; finite gradients both ways."""
+    ok = den >= EMPTY_MASS
+    ratio = num / torch.where(ok, den, torch.ones_like(den))
+    return torch.where(ok, ratio, torch.full_like(ratio, when_empty))
+
+
+def centroid(mask: Tensor) -> tuple[Tensor, Tensor]:
+    """Mass-normalized centroid ``(x, y)``, each ``(B, T)``; pixel centres at (i + 0.5) / size."""
+    h, w = mask.shape[-2:]
+    xs = (torch.arange(w, device=mask.device, dtype=mask.dtype) + 0.5) / w
+    ys = (torch.arange(h, device=mask.device, dtype=mask.dtype) + 0.5) / h
+    m = mass(mask)
+    x = safe_ratio((mask.sum(-2) * xs).sum(-1), m, EMPTY_CENTROID)
+    y = safe_ratio((mask.sum(-1) * ys).sum(-1), m, EMPTY_CENTROID)
+    return x, y
+
+
+def norm(sem: Semantics, dx: Tensor, dy: Tensor) -> Tensor:
+    """Euclidean norm: exact with a zero gradient at 0, or smooth sqrt(d^2 + eps^2) - eps."""
+    squared = dx.square() + dy.square()
+    if sem.is_exact:
+        positive = squared > 0
+        return torch.where(positive, torch.where(positive, squared, torch.ones_like(squared)).sqrt(), torch.zeros_like(squared))
+    return (squared + NORM_EPS**2).sqrt() - NORM_EPS
+
+
+def x(sem: Semantics, o: Tensor) -> Tensor:
+    return centroid(o)[0]
+
+
+def y(sem: Semantics, o: Tensor) -> Tensor:
+    return centroid(o)[1]
+
+
+def area(sem: Semantics, o: Tensor) -> Tensor:
+    """Fraction of the frame covered, in [0, 1]."""
+    return o.mean((-2, -1))
+
+
+def speed(sem: Semantics, o: Tensor) -> Tensor:
+    """Centroid displacement from the previous frame; 0 at frame 0 and where either frame is empty."""
+    cx, cy = centroid(o)
+    if cx.shape[1] == 1:
+        return torch.zeros_like(cx)
+    step = norm(sem, cx[:, 1:] - cx[:, :-1], cy[:, 1:] - cy[:, :-1])
+    empty = is_empty(o)
+    step = torch.where(empty[:, 1:] | empty[:, :-1], torch.zeros_like(step), step)
+    return torch.cat([torch.zeros_like(step[:, :1]), step], dim=1)
+
+
+def distance(sem: Semantics, a: Tensor, b: Tensor) -> Tensor:
+    """Distance between the two centroids (an empty mask sits at the frame centre)."""
+    ax, ay = centroid(a)
+    bx, by = centroid(b)
+    return norm(sem, ax - bx, ay - by)
