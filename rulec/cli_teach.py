@@ -1,0 +1,106 @@
+"""``rulec teach TASK_DIR``: a VLM writes the task's rules, repaired from compiler diagnostics.
+
+No torch at import time (the command imports what it needs when it runs).
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+
+class BackendName(str, Enum):
+    openai = "openai"
+    transformers = "transformers"
+
+
+def _fail(message: str, code: int) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def read_task(task_dir: Path):
+    """``(instruction, first frame (H, W, 3) uint8)`` from a task folder (``prompt.txt``, ``first_frame.png``)."""
+    import numpy as np
+
+    prompt_file, image_file = task_dir / "prompt.txt", task_dir / "first_frame.png"
+    if not task_dir.is_dir():
+        raise ValueError(f"{task_dir}: no such task folder")
+    for needed in (prompt_file, image_file):
+        if not needed.is_file():
+            raise ValueError(f"{needed}: missing (a task folder holds prompt.txt and first_frame.png)")
+    instruction = prompt_file.read_text(encoding="utf-8").strip()
+    if not instruction:
+        raise ValueError(f"{prompt_file}: empty instruction")
+    import imageio.v3 as iio
+
+    try:
+        image = np.asarray(iio.imread(image_file))
+    except Exception as err:  # imageio raises many types for a broken file
+        raise ValueError(f"{image_file}: not a readable PNG ({err})") from None
+    if image.ndim == 2:
+        image = np.repeat(image[..., None], 3, axis=2)
+    if image.ndim != 3 or image.shape[2] not in (3, 4) or image.dtype != np.uint8:
+        raise ValueError(f"{image_file}: expected an 8-bit RGB image, got shape {image.shape} {image.dtype}")
+    return instruction, np.ascontiguousarray(image[..., :3])
+
+
+def teach_command(
+    task_dir: Path = typer.Argument(..., help="Task folder with prompt.txt and first_frame.png."),
+    backend: BackendName = typer.Option(BackendName.openai, "--backend", help="Where the answers come from."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", envvar="OPENAI_BASE_URL", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1 (API key: $OPENAI_API_KEY)."),
+    model: Optional[str] = typer.Option(None, "--model", envvar="RULEC_TEACHER_MODEL", help="Served model name (openai) or local model folder (transformers)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the rules here (default: print them)."),
+    rounds: int = typer.Option(3, "--rounds", min=0, help="Repair rounds after the first answer."),
+    timeout: float = typer.Option(120.0, "--timeout", min=0.1, help="Seconds to wait for one answer."),
+    max_retries: int = typer.Option(2, "--max-retries", min=0, help="Retries of a failed request (openai)."),
+    max_tokens: int = typer.Option(2048, "--max-tokens", min=16, help="Longest answer, in tokens."),
+    cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Answer cache (default $RULEC_CACHE_DIR/teacher or ~/.cache/rulec/teacher)."),
+    no_cache: bool = typer.Option(False, "--no-cache", help="Always ask the model."),
+    log: Optional[Path] = typer.Option(None, "--log", help="Attempt log (JSON; default: OUTPUT.teach-log.json, or ./teach-log.json)."),
+    examples: Optional[Path] = typer.Option(None, "--examples", help="Folder of example .rules files for the prompt."),
+) -> None:
+    """Ask a VLM for the task's rules; compile them; send diagnostics back until they compile."""
+    from rulec.runtime.teacher.cache import AnswerCache, default_cache_dir
+    from rulec.runtime.teacher.errors import TeacherError, TeachFailed
+    from rulec.runtime.teacher.repair import teach
+
+    try:
+        instruction, image = read_task(task_dir)
+    except ValueError as err:
+        raise _fail(str(err), 2)
+    if not model:
+        raise _fail("--model is required (or set RULEC_TEACHER_MODEL)", 2)
+    log_path = log or (output.with_name(output.name + ".teach-log.json") if output else Path("teach-log.json"))
+    try:
+        if backend is BackendName.openai:
+            if not base_url:
+                raise _fail("--base-url is required for the openai backend (or set OPENAI_BASE_URL)", 2)
+            from rulec.runtime.teacher.backends import OpenAIBackend
+
+            chosen = OpenAIBackend(base_url, model, timeout=timeout, max_retries=max_retries, max_tokens=max_tokens)
+        else:
+            from rulec.runtime.teacher.backends import TransformersBackend
+
+            chosen = TransformersBackend.from_pretrained(model, max_new_tokens=max_tokens)
+        cache = None if no_cache else AnswerCache(cache_dir or default_cache_dir())
+        result = teach(chosen, instruction, image, rounds=rounds, cache=cache, examples_dir=examples, log_path=log_path)
+    except TeachFailed as err:
+        raise _fail(str(err), 1)
+    except TeacherError as err:
+        raise _fail(str(err), 2)
+    if output:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        output.write_text(result.rules, encoding="utf-8")
+    else:
+        typer.echo(result.rules, nl=False)
+    repairs = len(result.attempts) - 1
+    typer.echo(f"rules compiled after {repairs} repair round(s); attempts logged in {log_path}", err=True)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``rulec teach`` to the main CLI."""
+    app.command("teach")(teach_command)
