@@ -6,6 +6,17 @@ speed per frame). Margins are signed and scaled to about 1: positive means the a
 
 from __future__ import annotations
 
+from rulec.primitives.conventions import (
+    COLOR_SOFTNESS,
+    DECREASE_SCALE,
+    DECREASE_TOL,
+    EMPTY_CENTROID,
+    EMPTY_MARGIN,
+    EMPTY_MASS,
+    NORM_EPS,
+    OVERLAP_FRACTION,
+    POSITION_SCALE,
+)
 from rulec.primitives.registry import Kind, Param, PrimitiveSpec, register
 
 M, S, B, N, I, STR, C = Kind.MASK, Kind.SIGNAL, Kind.BOOL, Kind.NUMBER, Kind.INT, Kind.STRING, Kind.COLOR
@@ -51,8 +62,8 @@ _fn(
     [Param("hex", C, doc="the colour, '#rrggbb'"), Param("tol", N, 12.0, "Lab distance (Delta E 76) that still counts as this colour")],
     M,
     "Pixels whose colour is within `tol` of `hex` in CIE Lab.",
-    "1 where the Lab distance is < tol, else 0",
-    "sigmoid((tol - distance) / (tol / 4))",
+    "1 where the Lab distance (kornia.color.rgb_to_lab) is < tol, else 0",
+    f"sigmoid((tol - distance) / (tol / {COLOR_SOFTNESS:g}))",
     inputs=("video",),
     example='color("#e53935")',
 )
@@ -73,7 +84,7 @@ _fn(
     [Param("mask", M), Param("px", I)],
     M,
     "Dilate a mask by `px` pixels (kornia.morphology).",
-    "binary dilation with a (2px+1) square",
+    "binary dilation with a (2px+1) square; pixels outside the frame do not count",
     "grey dilation of the soft mask",
     example="grow(walls, 1)",
 )
@@ -83,7 +94,7 @@ _fn(
     [Param("mask", M), Param("px", I)],
     M,
     "Erode a mask by `px` pixels (kornia.morphology).",
-    "binary erosion with a (2px+1) square",
+    "binary erosion with a (2px+1) square; pixels outside the frame do not erode",
     "grey erosion of the soft mask",
     example="shrink(floor, 1)",
 )
@@ -95,31 +106,31 @@ _op("mask_or", "region", [Param("a", M), Param("b", M)], M, "R or S", "Union of 
 _op("mask_minus", "region", [Param("a", M), Param("b", M)], M, "R - S", "Difference of two regions.", "min(a, 1 - b)", "a * (1 - b)")
 
 # ---------------------------------------------------------------- measures
-_fn("x", "measure", [Param("o", M)], S, "Horizontal centroid of a mask (mass-normalized), 0 = left, 1 = right; 0.5 when empty.", "centroid of the mask", "centroid of the soft mask")
-_fn("y", "measure", [Param("o", M)], S, "Vertical centroid of a mask (mass-normalized), 0 = top, 1 = bottom; 0.5 when empty.", "centroid of the mask", "centroid of the soft mask")
+_fn("x", "measure", [Param("o", M)], S, f"Horizontal centroid of a mask (mass-normalized), 0 = left, 1 = right; {EMPTY_CENTROID:g} when empty (mass < {EMPTY_MASS:g} px).", "centroid of the mask", "centroid of the soft mask")
+_fn("y", "measure", [Param("o", M)], S, f"Vertical centroid of a mask (mass-normalized), 0 = top, 1 = bottom; {EMPTY_CENTROID:g} when empty (mass < {EMPTY_MASS:g} px).", "centroid of the mask", "centroid of the soft mask")
 _fn("area", "measure", [Param("o", M)], S, "Fraction of the frame a mask covers.", "mean of the mask", "mean of the soft mask")
-_fn("speed", "measure", [Param("o", M)], S, "Centroid displacement per frame (normalized units); 0 at frame 0 and when empty.", "|c_t - c_{t-1}|", "smooth norm of the centroid difference")
-_fn("distance", "measure", [Param("a", M), Param("b", M)], S, "Distance between the centroids of two masks (normalized units).", "|c_a - c_b|", "smooth norm of the centroid difference")
+_fn("speed", "measure", [Param("o", M)], S, "Centroid displacement per frame (normalized units); 0 at frame 0 and when empty.", "|c_t - c_{t-1}|", f"sqrt(d^2 + eps^2) - eps of the centroid step, eps = {NORM_EPS:g}")
+_fn("distance", "measure", [Param("a", M), Param("b", M)], S, "Distance between the centroids of two masks (normalized units); an empty mask sits at the frame centre.", "|c_a - c_b|", f"sqrt(d^2 + eps^2) - eps, eps = {NORM_EPS:g}")
 
 # ---------------------------------------------------------------- atoms
-_fn("inside", "atom", [Param("o", M), Param("r", M), Param("frac", N, 0.9, "fraction of the object's mass that must lie in r")], B, "Most of the object's mass lies in the region.", "(mass of o in r / mass of o) - frac, scaled", "same margin on soft masks")
-_fn("overlaps", "atom", [Param("a", M), Param("b", M)], B, "The two masks share some pixels.", "overlap mass above a small threshold, scaled", "same margin on soft masks")
-_fn("touches", "atom", [Param("o", M), Param("r", M)], B, "The object touches the region (overlaps the region grown by one pixel).", "overlap with grow(r, 1) above a threshold", "same margin on soft masks")
+_fn("inside", "atom", [Param("o", M), Param("r", M), Param("frac", N, 0.9, "fraction of the object's mass that must lie in r, strictly between 0 and 1")], B, "Most of the object's mass lies in the region.", "share s = mass(o*r) / mass(o) (0 for an empty o) onto [-1, 1]: (s - frac) / (1 - frac) above frac, (s - frac) / frac below", "same margin on soft masks")
+_fn("overlaps", "atom", [Param("a", M), Param("b", M)], B, f"The two masks share some pixels ({OVERLAP_FRACTION:g} of the smaller one's mass).", f"shared mass / smaller mass onto [-1, 1] through 0 at {OVERLAP_FRACTION:g} (as inside)", "same margin on soft masks")
+_fn("touches", "atom", [Param("o", M), Param("r", M)], B, "The object touches the region (overlaps the region grown by one pixel).", "overlaps(o, grow(r, 1))", "same margin on soft masks")
 _fn("near", "atom", [Param("a", M), Param("b", M), Param("d", N, 0.15, "distance threshold, normalized units")], B, "Centroids closer than d.", "(d - distance) / d", "same margin")
-_fn("left_of", "atom", [Param("a", M), Param("b", M)], B, "a's centroid is left of b's.", "x(b) - x(a), scaled", "same margin")
-_fn("right_of", "atom", [Param("a", M), Param("b", M)], B, "a's centroid is right of b's.", "x(a) - x(b), scaled", "same margin")
-_fn("above", "atom", [Param("a", M), Param("b", M)], B, "a's centroid is above b's.", "y(b) - y(a), scaled", "same margin")
-_fn("below", "atom", [Param("a", M), Param("b", M)], B, "a's centroid is below b's.", "y(a) - y(b), scaled", "same margin")
-_fn("present", "atom", [Param("o", M), Param("min_area", N, 0.005, "smallest area that counts as present")], B, "The object is visible (its area is at least min_area).", "(area - min_area) / min_area, clipped", "same margin")
-_fn("moving", "atom", [Param("o", M), Param("v", N, 0.01, "speed that counts as moving")], B, "The object moves (speed above v).", "(speed - v) / v, clipped", "same margin")
-_fn("still", "atom", [Param("o", M), Param("v", N, 0.01, "speed that counts as still")], B, "The object does not move (speed below v).", "(v - speed) / v, clipped", "same margin")
+_fn("left_of", "atom", [Param("a", M), Param("b", M)], B, "a's centroid is left of b's.", f"(x(b) - x(a)) / {POSITION_SCALE:g}", "same margin")
+_fn("right_of", "atom", [Param("a", M), Param("b", M)], B, "a's centroid is right of b's.", f"(x(a) - x(b)) / {POSITION_SCALE:g}", "same margin")
+_fn("above", "atom", [Param("a", M), Param("b", M)], B, "a's centroid is above b's.", f"(y(b) - y(a)) / {POSITION_SCALE:g}", "same margin")
+_fn("below", "atom", [Param("a", M), Param("b", M)], B, "a's centroid is below b's.", f"(y(a) - y(b)) / {POSITION_SCALE:g}", "same margin")
+_fn("present", "atom", [Param("o", M), Param("min_area", N, 0.005, "smallest area that counts as present")], B, "The object is visible (its area is at least min_area).", "tanh((area - min_area) / min_area)", "same margin")
+_fn("moving", "atom", [Param("o", M), Param("v", N, 0.01, "speed that counts as moving")], B, "The object moves (speed above v).", "tanh((speed - v) / v)", "same margin")
+_fn("still", "atom", [Param("o", M), Param("v", N, 0.01, "speed that counts as still")], B, "The object does not move (speed below v).", "tanh((v - speed) / v)", "same margin")
 _fn(
     "unchanged",
     "atom",
     [Param("r", M), Param("tol", N, 0.1, "mean absolute RGB change (0..1) allowed")],
     B,
     "The pixels of region r look as in the first frame.",
-    "(tol - mean |frame - first frame| over r) / tol",
+    "(tol - mean over r of the per-pixel mean |RGB - first frame|) / tol; +1 for an empty r",
     "same margin",
     inputs=("video", "start"),
 )
@@ -136,9 +147,9 @@ _fn(
 )
 
 # ----------------------------------------------------- comparisons (operators)
-_op("lt", "comparison", [Param("a", S), Param("b", S)], B, "m < n", "A measure is below another (or a number).", "(b - a) / scale", "same margin")
-_op("gt", "comparison", [Param("a", S), Param("b", S)], B, "m > n", "A measure is above another (or a number).", "(a - b) / scale", "same margin")
-_op("decreasing", "comparison", [Param("m", S)], B, "(inside progress m)", "Per-frame decrease of a measure: m_t - m_{t+1}, with a small tolerance; the last frame is neutral.", "(m_t - m_{t+1} + tol) / scale", "same margin")
+_op("lt", "comparison", [Param("a", S), Param("b", S)], B, "m < n", "A measure is below another (or a number).", f"(b - a) / s with s = |c| when one side is a nonzero number c, else {POSITION_SCALE:g}", "same margin")
+_op("gt", "comparison", [Param("a", S), Param("b", S)], B, "m > n", "A measure is above another (or a number).", "(a - b) / s, s as for <", "same margin")
+_op("decreasing", "comparison", [Param("m", S)], B, "(inside progress m)", "Per-frame decrease of a measure: m_t - m_{t+1}, with a small tolerance; the last frame is neutral.", f"(m_t - m_(t+1) + {DECREASE_TOL:g}) / {DECREASE_SCALE:g}; +{EMPTY_MARGIN:g} at the last frame", "same margin")
 
 # ---------------------------------------------------------------- logic (operators)
 _op("and", "logic", [Param("a", B), Param("b", B)], B, "A and B", "Both hold (n-ary).", "min", "soft-min -LSE(-beta x)/beta (a lower bound of min)")
@@ -154,8 +165,8 @@ _op(
     B,
     "always[a:b] A",
     "A holds at every frame of the window from now on. Window [a:b] is a Python slice of absolute frames (negative counts from the end); the value at frame t covers window frames >= t + offset.",
-    "suffix min over the window",
-    "suffix soft-min over the window",
+    f"suffix min over the window; +{EMPTY_MARGIN:g} where no window frame is left",
+    "suffix soft-min over the window (same fill)",
 )
 _op(
     "eventually",
@@ -164,8 +175,8 @@ _op(
     B,
     "eventually[a:b] A",
     "A holds at some frame of the window from now on (same window convention as always).",
-    "suffix max over the window",
-    "suffix log-mean-exp over the window",
+    f"suffix max over the window; -{EMPTY_MARGIN:g} where no window frame is left",
+    "suffix log-mean-exp over the window (same fill)",
 )
 _op("at_start", "temporal", [Param("a", B)], B, "at start A", "A holds at the first frame.", "a[0]", "a[0]")
 _op("at_end", "temporal", [Param("a", B)], B, "at end A", "A holds at the last frame.", "a[T-1]", "a[T-1]")
@@ -176,7 +187,7 @@ _op(
     B,
     "A until B",
     "B holds at some frame of the window and A holds at every frame before it (from now on).",
-    "max_j min(b_j, min_{i<j} a_i)",
+    f"max over window frames j >= t of min(b_j, min_(t<=i<j) a_i); -{EMPTY_MARGIN:g} where no window frame is left",
     "same with soft-min / log-mean-exp",
 )
 _op(
@@ -186,6 +197,6 @@ _op(
     B,
     "not (not A until not B)",
     "The dual of until (produced by pushing negation into until): B holds up to and including the first frame where A holds.",
-    "min_j max(b_j, max_{i<j} a_i)",
+    f"min over window frames j >= t of max(b_j, max_(t<=i<j) a_i); +{EMPTY_MARGIN:g} where no window frame is left",
     "same with log-mean-exp / soft-min",
 )
