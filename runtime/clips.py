@@ -244,7 +244,7 @@ def _try_clip(rng: np.random.Generator, frames: int) -> Clip | None:
                 om = world.rect_mask(SIZE, x0, y0, x0 + 5, y0 + 5)
             else:
                 om = _disc(*oc)
-            if (om & _disc(*drawn[t])).any():  # the two objects may not overlap
+            if (om & (_disc(*drawn[t]) | walls)).any():  # no overlap with the agent or a wall
                 return None
             f = world.paint(f, om, ocol)
         video[t] = world.paint(f, _disc(*drawn[t]), agent_colour)
