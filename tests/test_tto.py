@@ -1,0 +1,108 @@
+"""Test-time optimization: the loss falls, the verdict flips, the base model is untouched."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import torch
+from test_tto_support import PixelWanReasoner, RedRightReward, redness, task_input
+
+from rulec.runtime.lora import base_weights_digest
+from rulec.runtime.tto import TTOConfig, optimize
+
+CFG = dict(sample_steps=4, grad_steps=2, noise="fixed")
+
+
+@pytest.fixture(scope="module")
+def setup():
+    reasoner = PixelWanReasoner()
+    task = task_input(num_frames=8)
+    with torch.no_grad():
+        base = reasoner.sample(task, seed=0, num_steps=4)
+    return reasoner, task, float(redness(base)[0, -1])
+
+
+def test_loss_falls_and_verdict_flips_where_base_fails(setup):
+    reasoner, task, base_red = setup
+    reward = RedRightReward(threshold=base_red + 0.03)
+    with torch.no_grad():
+        assert not bool(reward(reasoner.sample(task, seed=0, num_steps=4)).passed[0])  # base fails
+    result = optimize(reasoner, task, reward, TTOConfig(max_steps=20, lr=1e-2, **CFG))
+    losses = [r.loss for r in result.history]
+    assert losses[-1] < losses[0]
+    assert result.stopped_because == "passed"
+    assert result.final["passed"] and result.final["rules"]["red_right"]["passed"]
+    assert float(redness(result.video[None])[0, -1]) > base_red + 0.03
+    assert 0 < result.steps < 20
+
+
+def test_base_weights_bitwise_unchanged_and_adapter_removed(setup):
+    reasoner, task, base_red = setup
+    before = base_weights_digest(reasoner.transformer)
+    keys_before = {k.replace(".base_layer", "") for k in reasoner.transformer.state_dict()}
+    result = optimize(reasoner, task, RedRightReward(base_red + 0.5), TTOConfig(max_steps=3, lr=1e-2, **CFG))
+    assert result.steps == 3 and any(v.abs().sum() > 0 for k, v in result.lora_state.items() if "lora_B" in k)
+    assert base_weights_digest(reasoner.transformer) == before
+    assert not any("lora" in k for k in reasoner.transformer.state_dict())
+    assert {k.replace(".base_layer", "") for k in reasoner.transformer.state_dict()} == keys_before
+
+
+def test_each_instance_starts_from_a_fresh_adapter(setup):
+    reasoner, task, base_red = setup
+    cfg = TTOConfig(max_steps=2, lr=1e-2, **CFG)
+    first = optimize(reasoner, task, RedRightReward(base_red + 0.5), cfg)
+    second = optimize(reasoner, task, RedRightReward(base_red + 0.5), cfg)
+    assert [r.loss for r in first.history] == [r.loss for r in second.history]
+
+
+def test_already_passing_stops_before_any_update(setup):
+    reasoner, task, base_red = setup
+    result = optimize(reasoner, task, RedRightReward(base_red - 0.05), TTOConfig(max_steps=5, **CFG))
+    assert result.stopped_because == "passed" and result.steps == 0 and len(result.history) == 1
+    # one sample with gradients, one full-decode confirmation
+    assert result.evaluations == reasoner.evaluations(4, 2) + reasoner.evaluations(4, 0)
+
+
+def test_evaluations_are_counted_and_budget_respected(setup):
+    reasoner, task, base_red = setup
+    result = optimize(reasoner, task, RedRightReward(base_red + 0.5), TTOConfig(max_steps=3, **CFG))
+    # 3 steps with gradients, 1 last scoring sample, 1 final decode
+    assert result.stopped_because == "budget"
+    assert result.evaluations == 3 * reasoner.evaluations(4, 2) + 2 * reasoner.evaluations(4, 0)
+    capped = optimize(reasoner, task, RedRightReward(base_red + 0.5), TTOConfig(max_steps=10, max_evaluations=30, **CFG))
+    assert capped.stopped_because == "evaluations"
+    assert capped.evaluations - reasoner.evaluations(4, 0) <= 30
+
+
+class NaNOnce(RedRightReward):
+    """Makes the loss NaN on its second call: that step's update must be skipped."""
+
+    def forward(self, video, start=None, beta=None):
+        report = super().forward(video, start, beta)
+        if self.calls == 2:
+            report.loss = report.loss * float("nan")
+        return report
+
+
+def test_non_finite_gradient_skips_the_step_and_restores_the_adapter(setup):
+    reasoner, task, base_red = setup
+    result = optimize(reasoner, task, NaNOnce(base_red + 0.5), TTOConfig(max_steps=3, lr=1e-2, **CFG))
+    skipped = [r.step for r in result.history if r.skipped]
+    assert skipped == [1] and result.steps == 2
+    assert all(torch.isfinite(v).all() for v in result.lora_state.values())
+    assert all(math.isfinite(r.loss) for r in result.history)
+
+
+def test_beta_anneals_upward():
+    cfg = TTOConfig(max_steps=5, beta_start=2.0, beta_end=32.0)
+    betas = [cfg.beta_at(i) for i in range(5)]
+    assert betas[0] == pytest.approx(2.0) and betas[-1] == pytest.approx(32.0)
+    assert all(a < b for a, b in zip(betas, betas[1:]))
+
+
+def test_bad_config_is_rejected():
+    with pytest.raises(ValueError, match="grad_steps"):
+        TTOConfig(sample_steps=2, grad_steps=3)
+    with pytest.raises(ValueError, match="noise"):
+        TTOConfig(noise="sometimes")
