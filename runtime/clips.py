@@ -122,8 +122,9 @@ def _pad(rng: np.random.Generator, taken: np.ndarray, size: int, maze: bool) -> 
 
 
 def _move(rng: np.random.Generator, start: np.ndarray, blocked: np.ndarray, maze: bool,
-          frames: int = FRAMES) -> np.ndarray:
-    """Float positions (T, 2) of an agent moving in straight segments, bouncing off walls."""
+          frames: int = FRAMES) -> tuple[np.ndarray, list[int]]:
+    """Float positions (T, 2) of an agent moving in straight segments, bouncing off walls,
+    and the frame indices where each segment (constant velocity) starts."""
     def new_velocity() -> np.ndarray:
         speed = rng.uniform(0.5, 2.0)
         if maze or rng.random() < 0.4:
@@ -137,7 +138,9 @@ def _move(rng: np.random.Generator, start: np.ndarray, blocked: np.ndarray, maze
     turn_at = int(rng.integers(3, frames - 3)) if rng.random() < 0.3 else -1
     p = start.astype(float).copy()
     track = [p.copy()]
+    starts = [0]
     for t in range(1, frames):
+        old_v = v
         if t == turn_at:
             v = new_velocity()
         if t >= stop_at:
@@ -153,26 +156,22 @@ def _move(rng: np.random.Generator, start: np.ndarray, blocked: np.ndarray, maze
                 break
         if not moved:  # boxed in: stop here for good
             stop_at = t
+        if not np.array_equal(v, old_v) or not moved:
+            starts.append(t - 1)
         track.append(p.copy())
-    return np.stack(track)
+    return np.stack(track), starts
 
 
-def _directions(drawn: np.ndarray) -> list[str]:
-    """Compass words of the drawn track's straight segments, merged when repeated."""
+def _directions(drawn: np.ndarray, starts: list[int]) -> list[str]:
+    """Compass words of the drawn displacement of each straight segment, merged when repeated."""
     words: list[str] = []
-    steps = np.diff(drawn, axis=0)
-    # group consecutive frames with the same sign pattern of motion into segments
-    seg_start = 0
-    for t in range(1, len(steps) + 1):
-        end = t == len(steps)
-        if not end and np.array_equal(np.sign(steps[t]), np.sign(steps[seg_start])):
-            continue
-        disp = steps[seg_start:t].sum(axis=0)
+    bounds = sorted(set(starts)) + [len(drawn) - 1]
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        disp = drawn[b] - drawn[a]
         if np.hypot(*disp) >= 1.5:  # a segment has to move visibly to be described
             w = world.direction_word(float(disp[0]), float(disp[1]))
             if not words or words[-1] != w:
                 words.append(w)
-        seg_start = t
     return words
 
 
@@ -217,7 +216,7 @@ def _try_clip(rng: np.random.Generator, frames: int) -> Clip | None:
     start = _free_spot(rng, walls, maze)
     if start is None:
         return None
-    track = _move(rng, start, walls, maze, frames)
+    track, starts = _move(rng, start, walls, maze, frames)
 
     # a second movable object (disc or square) in another agent colour, sometimes moving
     other = None
@@ -228,7 +227,7 @@ def _try_clip(rng: np.random.Generator, frames: int) -> Clip | None:
             blocked = walls | _disc(*_snap(start))
             ostart = _free_spot(rng, blocked | world.disc_mask(SIZE, *_snap(start), 6.0), maze)
             if ostart is not None:
-                otrack = _move(rng, ostart, walls, maze, frames) if rng.random() < 0.5 else np.repeat(ostart[None], frames, 0)
+                otrack = _move(rng, ostart, walls, maze, frames)[0] if rng.random() < 0.5 else np.repeat(ostart[None], frames, 0)
                 square = rng.random() < 0.5
                 other = (ocol, otrack, square)
 
@@ -248,7 +247,7 @@ def _try_clip(rng: np.random.Generator, frames: int) -> Clip | None:
                 return None
             f = world.paint(f, om, ocol)
         video[t] = world.paint(f, _disc(*drawn[t]), agent_colour)
-    directions = _directions(drawn)
+    directions = _directions(drawn, starts)
     text = "" if rng.random() < EMPTY_CAPTION_P else world.caption(agent_colour, directions)
     return Clip(video=video, caption=text, agent_colour=agent_colour, track=drawn, directions=directions)
 
