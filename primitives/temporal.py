@@ -11,8 +11,9 @@ linear in T. ``until``/``release`` build a ``(B, T, T)`` table (frame t x witnes
 memory quadratic in T, which stays small for the video lengths rules run on.
 
 A ``(B, 1)`` input is a static margin: ``always``/``eventually``/``at_start``/``at_end``
-return it unchanged (a constant holds at every frame or at none), since the kernel does
-not see the video length.
+return it unchanged (a constant holds at every frame or at none), and ``until``/``release``
+of two static margins return B, since the kernel does not see the video length (so the
+window of a static operand is not checked against T).
 """
 
 from __future__ import annotations
@@ -85,6 +86,8 @@ def _until_table(sem: Semantics, a: Tensor, b: Tensor, start, stop, strong: bool
     until:   out_t = max_{j in W, j >= t} min(b_j, min_{t <= i < j} a_i)
     release: out_t = min_{j in W, j >= t} max(b_j, max_{t <= i < j} a_i)
     """
+    if a.shape[1] == 1 and b.shape[1] == 1:
+        return b  # static: B holds now or never, and the witness j = t needs no A
     a, b = torch.broadcast_tensors(a, b)
     num_frames = a.shape[1]
     lo, hi = window_range(start, stop, num_frames)
