@@ -1,0 +1,52 @@
+"""Base sample and Best-of-N at a matched number of model evaluations."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from test_tto_support import PixelWanReasoner, RedRightReward, redness, task_input
+
+from rulec.runtime.baselines import base_sample, best_of_n, matched_n
+from rulec.runtime.tto import TTOConfig, optimize
+
+
+@pytest.fixture(scope="module")
+def setup():
+    reasoner = PixelWanReasoner()
+    task = task_input(num_frames=8)
+    with torch.no_grad():
+        base = reasoner.sample(task, seed=0, num_steps=4)
+    return reasoner, task, RedRightReward(float(redness(base)[0, -1]) + 0.5)
+
+
+def test_base_sample_is_the_frozen_models_sample(setup):
+    reasoner, task, reward = setup
+    result = base_sample(reasoner, task, reward, seed=3, sample_steps=4)
+    with torch.no_grad():
+        expected = reasoner.sample(task, seed=3, num_steps=4)[0]
+    assert torch.equal(result.video, expected)
+    assert result.evaluations == 4 and result.final["seed"] == 3
+
+
+def test_best_of_n_keeps_the_lowest_loss_sample(setup):
+    reasoner, task, reward = setup
+    result = best_of_n(reasoner, task, reward, 5, seed=10, sample_steps=4)
+    losses = [c["loss"] for c in result.candidates]
+    assert [c["seed"] for c in result.candidates] == list(range(10, 15))
+    assert result.final["loss"] == min(losses) and len(set(losses)) == 5
+    best_seed = result.candidates[losses.index(min(losses))]["seed"]
+    with torch.no_grad():
+        assert torch.equal(result.video, reasoner.sample(task, seed=best_seed, num_steps=4)[0])
+
+
+def test_best_of_n_budget_matches_a_tto_run(setup):
+    reasoner, task, reward = setup
+    tto = optimize(reasoner, task, reward, TTOConfig(max_steps=3, sample_steps=4, grad_steps=2))
+    n = matched_n(reasoner, tto.evaluations, sample_steps=4)
+    bon = best_of_n(reasoner, task, reward, n, sample_steps=4)
+    assert bon.evaluations <= tto.evaluations < bon.evaluations + reasoner.evaluations(4)
+
+
+def test_best_of_n_rejects_zero():
+    with pytest.raises(ValueError, match="n >= 1"):
+        best_of_n(None, None, None, 0)
