@@ -1,0 +1,1 @@
+"""One module per task family: generator, ground-truth solver, rules template, scorer."""
