@@ -209,3 +209,4 @@ def build_prompt(instruction: str, image: np.ndarray, examples_dir: Path | None 
 def assistant_message(answer: str) -> dict:
     """The teacher's own answer, as it goes back into the conversation."""
     return {"role": "assistant", "content": answer}
+
