@@ -1,0 +1,224 @@
+"""The abstract syntax tree of a rules file: frozen pydantic models, each carrying its span.
+
+The tree is what the text says, before any meaning is given to it: ``not``/``and``/``or``
+are the same nodes for regions and for formulas (the checker decides which by type),
+``<=`` is kept as written, ``let`` names are references. Spans are ``None`` only for
+trees built by hand; :func:`strip_spans` removes them to compare trees by content.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict
+
+from rulec.span import Span
+
+
+class Node(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    span: Optional[Span] = None
+
+
+# ------------------------------------------------------------------ expressions
+class Name(Node):
+    """A reference to a declared object, region or let."""
+
+    id: str
+
+
+class Number(Node):
+    """A numeric literal; ``value`` is an ``int`` when written without point or exponent."""
+
+    value: Union[int, float]
+
+
+class String(Node):
+    """A one-line string literal (a colour hex or an ``ask`` question), without its quotes."""
+
+    value: str
+
+
+class Keyword(Node):
+    """``name=value`` inside a call."""
+
+    name: str
+    value: "Expr"
+
+
+class Call(Node):
+    """``func(arg, ..., key=value, ...)``: a primitive from the registry."""
+
+    func: str
+    args: tuple["Expr", ...] = ()
+    keywords: tuple[Keyword, ...] = ()
+    func_span: Optional[Span] = None
+
+
+class Not(Node):
+    """``not A``: complement of a region, or negation of a formula."""
+
+    operand: "Expr"
+
+
+class And(Node):
+    """``A and B and ...``: intersection of regions, or conjunction of formulas."""
+
+    operands: tuple["Expr", ...]
+
+
+class Or(Node):
+    """``A or B or ...``: union of regions, or disjunction of formulas."""
+
+    operands: tuple["Expr", ...]
+
+
+class Implies(Node):
+    left: "Expr"
+    right: "Expr"
+
+
+class Minus(Node):
+    """``R - S - ...``: region difference, left to right."""
+
+    operands: tuple["Expr", ...]
+
+
+class Compare(Node):
+    """``m < n`` (also ``>``, ``<=``, ``>=``) between measures and numbers."""
+
+    left: "Expr"
+    op: Literal["<", ">", "<=", ">="]
+    right: "Expr"
+
+
+class Freeze(Node):
+    """Postfix ``R at start``: the mask as detected on the first frame."""
+
+    operand: "Expr"
+
+
+class Window(Node):
+    """``[start:stop]``, a Python slice of absolute frames; either side may be omitted."""
+
+    start: Optional["Expr"] = None
+    stop: Optional["Expr"] = None
+
+
+class Always(Node):
+    window: Optional[Window] = None
+    operand: "Expr"
+
+
+class Eventually(Node):
+    window: Optional[Window] = None
+    operand: "Expr"
+
+
+class AtStart(Node):
+    """Prefix ``at start A``: the formula's value on the first frame."""
+
+    operand: "Expr"
+
+
+class AtEnd(Node):
+    """Prefix ``at end A``: the formula's value on the last frame."""
+
+    operand: "Expr"
+
+
+class Progress(Node):
+    """``progress[a:b] m``: the measure keeps decreasing over the window."""
+
+    window: Optional[Window] = None
+    operand: "Expr"
+
+
+class Until(Node):
+    left: "Expr"
+    right: "Expr"
+    window: Optional[Window] = None
+
+
+class Then(Node):
+    """``A then B``: A at some frame of the window, B at a later frame."""
+
+    left: "Expr"
+    right: "Expr"
+    window: Optional[Window] = None
+
+
+Expr = Union[
+    Name, Number, String, Call, Not, And, Or, Implies, Minus, Compare, Freeze,
+    Always, Eventually, AtStart, AtEnd, Progress, Until, Then,
+]
+
+
+# ------------------------------------------------------------------ statements
+class Task(Node):
+    """``task NAME "instruction"``: the task header."""
+
+    name: str
+    instruction: Optional[str] = None
+
+
+class Declaration(Node):
+    """``object|region|let NAME = expr``."""
+
+    role: Literal["object", "region", "let"]
+    name: str
+    value: Expr
+    name_span: Optional[Span] = None
+
+
+class Rule(Node):
+    """``goal|process NAME : formula [weight W]``."""
+
+    kind: Literal["goal", "process"]
+    name: str
+    formula: Expr
+    weight: Optional[Number] = None
+    name_span: Optional[Span] = None
+
+
+Statement = Union[Task, Declaration, Rule]
+
+
+class Program(Node):
+    statements: tuple[Statement, ...] = ()
+
+
+for _model in (Keyword, Call, Not, And, Or, Implies, Minus, Compare, Freeze, Window, Always,
+               Eventually, AtStart, AtEnd, Progress, Until, Then, Declaration, Rule, Program):
+    _model.model_rebuild()
+
+
+SPAN_FIELDS = ("span", "func_span", "name_span")
+
+
+def strip_spans(node):
+    """The same tree with every span set to ``None`` (for comparing trees by content)."""
+    if isinstance(node, tuple):
+        return tuple(strip_spans(n) for n in node)
+    if not isinstance(node, Node):
+        return node
+    updates = {}
+    for field in type(node).model_fields:
+        value = getattr(node, field)
+        updates[field] = None if field in SPAN_FIELDS else strip_spans(value)
+    return type(node).model_construct(**updates)
+
+
+def children(node: Node) -> tuple[Node, ...]:
+    """The direct sub-nodes of a node, in source order."""
+    out: list[Node] = []
+    for field in type(node).model_fields:
+        if field in SPAN_FIELDS:
+            continue
+        value = getattr(node, field)
+        if isinstance(value, Node):
+            out.append(value)
+        elif isinstance(value, tuple):
+            out.extend(v for v in value if isinstance(v, Node))
+    return tuple(out)

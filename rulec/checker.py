@@ -1,0 +1,503 @@
+"""Meaning checks on the AST: names, types, arguments, windows, weights, rule set.
+
+Every problem is reported, not only the first: an expression whose type cannot be known
+(because of an earlier error) gets the type ``None``, which silences follow-on errors
+about it. The checker records each expression's type for the lowering pass.
+
+Types are the registry's :class:`Kind`: ``mask`` (objects, regions), ``signal`` (a
+measure per frame), ``bool`` (a formula: a signed margin per frame), ``number``,
+``string``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+
+from rulec import ast as A
+from rulec.diagnostics import Diagnostic, did_you_mean, error, warning
+from rulec.limits import MAX_DEPTH, MAX_NUMBER, MAX_PIXELS
+from rulec.parser import RESERVED
+from rulec.primitives.registry import Kind, PrimitiveSpec, functions
+from rulec.span import Span, span_at
+
+_HEX = re.compile(r"#[0-9a-fA-F]{6}")
+
+_KIND_WORDS = {
+    Kind.MASK: "a mask",
+    Kind.SIGNAL: "a measure",
+    Kind.BOOL: "a formula",
+    Kind.NUMBER: "a number",
+    Kind.INT: "a whole number",
+    Kind.STRING: "a string",
+    Kind.COLOR: "a colour",
+}
+
+#: Allowed ranges of numeric arguments: (low, high, low_inclusive). Divisors must be > 0.
+ARGUMENT_RANGES: dict[tuple[str, str], tuple[float, float, bool]] = {
+    ("color", "tol"): (0.0, 300.0, False),
+    ("near", "d"): (0.0, 2.0, False),
+    ("present", "min_area"): (0.0, 1.0, False),
+    ("moving", "v"): (0.0, 2.0, False),
+    ("still", "v"): (0.0, 2.0, False),
+    ("unchanged", "tol"): (0.0, 1.0, False),
+    ("inside", "frac"): (0.0, 1.0, False),
+    ("box", "x0"): (0.0, 1.0, True),
+    ("box", "y0"): (0.0, 1.0, True),
+    ("box", "x1"): (0.0, 1.0, True),
+    ("box", "y1"): (0.0, 1.0, True),
+    ("grow", "px"): (0, MAX_PIXELS, True),
+    ("shrink", "px"): (0, MAX_PIXELS, True),
+}
+
+
+def kind_word(kind: Kind) -> str:
+    return _KIND_WORDS.get(kind, kind.value)
+
+
+@dataclass
+class Symbol:
+    """A declared name."""
+
+    name: str
+    role: str  # object | region | let
+    kind: Kind | None  # None when its definition has errors
+    declaration: A.Declaration
+    depth: int = 1
+
+
+@dataclass
+class CheckResult:
+    errors: list[Diagnostic] = field(default_factory=list)
+    warnings: list[Diagnostic] = field(default_factory=list)
+    symbols: dict[str, Symbol] = field(default_factory=dict)
+    #: The type of every expression, by ``id()`` of the AST node.
+    kinds: dict[int, Kind] = field(default_factory=dict)
+    task: A.Task | None = None
+
+
+def _hint_for(kind: Kind | None, wanted: str) -> str | None:
+    if kind == Kind.MASK and wanted == "formula":
+        return "test a mask with an atom, e.g. present(x) or inside(x, r)"
+    if kind == Kind.SIGNAL and wanted == "formula":
+        return "compare a measure with a number, e.g. speed(agent) < 0.1"
+    if kind == Kind.MASK and wanted == "measure":
+        return "measure a mask first, e.g. area(x) or speed(x)"
+    if kind == Kind.BOOL and wanted == "mask":
+        return "a formula is true or false per frame; masks are objects, regions and detectors like color(...)"
+    return None
+
+
+class Checker:
+    def __init__(self, program: A.Program, text: str, file: str, num_frames: int | None = None,
+                 broken_names: set[str] | frozenset[str] = frozenset(),
+                 broken_rule_kinds: set[str] | frozenset[str] = frozenset()):
+        self.program = program
+        self.text = text
+        self.file = file
+        self.num_frames = num_frames
+        self.broken = set(broken_names)
+        self.broken_rule_kinds = set(broken_rule_kinds)  # kinds of rules that failed to parse
+        self.result = CheckResult()
+        self.functions = functions()
+        self.declared_anywhere: dict[str, A.Declaration] = {}
+        for st in program.statements:
+            if isinstance(st, A.Declaration):
+                self.declared_anywhere.setdefault(st.name, st)
+        self.used: set[str] = set()
+        self.current: A.Declaration | None = None
+
+    # -------------------------------------------------------------- reporting
+    def err(self, code: str, message: str, span: Span | None, help: str | None = None) -> None:
+        self.result.errors.append(error(code, message, span or self._file_span(), help))
+
+    def _file_span(self) -> Span:
+        return span_at(self.text, 0, 1, self.file)
+
+    def _line_of(self, node: A.Node) -> str:
+        return f"line {node.span.line}" if node.span else "above"
+
+    # -------------------------------------------------------------- statements
+    def run(self) -> CheckResult:
+        rules: dict[str, A.Rule] = {}
+        goals = processes = 0
+        for st in self.program.statements:
+            if isinstance(st, A.Task):
+                if self.result.task is not None:
+                    self.err("E109", "more than one task header", st.span,
+                             f"the task is already named at {self._line_of(self.result.task)}")
+                else:
+                    self.result.task = st
+            elif isinstance(st, A.Declaration):
+                self.declaration(st)
+            elif isinstance(st, A.Rule):
+                if st.name in rules:
+                    self.err("E105", f"rule '{st.name}' is defined twice", st.name_span or st.span,
+                             f"the first rule '{st.name}' is at {self._line_of(rules[st.name])}; rename one")
+                else:
+                    rules[st.name] = st
+                goals += st.kind == "goal"
+                processes += st.kind == "process"
+                self.rule(st)
+        if goals == 0 and "goal" not in self.broken_rule_kinds:
+            self.err("E401", "no goal rule", self._file_span(),
+                     "add one, e.g.  goal reach : eventually[-2:] inside(agent, goal)")
+        if goals and processes == 0:
+            self.result.warnings.append(warning(
+                "W002", "no process rule: nothing stops shortcuts such as teleporting or walking through walls",
+                self._file_span(), "add e.g.  process steady : always speed(agent) < 0.15"))
+        for name, sym in self.result.symbols.items():
+            if name not in self.used:
+                self.result.warnings.append(warning(
+                    "W001", f"{sym.role} '{name}' is declared but never used",
+                    sym.declaration.name_span or sym.declaration.span))
+        return self.result
+
+    def declaration(self, d: A.Declaration) -> None:
+        span = d.name_span or d.span
+        if d.name in RESERVED:
+            self.err("E104", f"'{d.name}' is a keyword and cannot name a {d.role}", span)
+        elif d.name in self.functions:
+            self.err("E104", f"{d.role} '{d.name}' would hide the function '{d.name}'", span,
+                     f"choose another name, e.g. '{d.name}_{d.role}'")
+        first = self.result.symbols.get(d.name)
+        if first is not None:
+            self.err("E103", f"'{d.name}' is declared twice", span,
+                     f"the first declaration is at {self._line_of(first.declaration)}; rename one")
+        self.current = d
+        kind = self.infer(d.value)
+        depth = self.depth(d.value)
+        self.current = None
+        if depth > MAX_DEPTH:
+            self.err("E011", f"'{d.name}' is nested too deeply once names are inlined ({depth} levels)", span,
+                     f"at most {MAX_DEPTH} levels")
+            kind = None
+        if kind is not None:
+            allowed = (Kind.MASK,) if d.role in ("object", "region") else (Kind.MASK, Kind.SIGNAL, Kind.BOOL)
+            if kind not in allowed:
+                what = "a mask (a detector such as color(...) or region algebra)" if d.role != "let" else \
+                    "a mask, a measure or a formula"
+                self.err("E209", f"{d.role} '{d.name}' must be {what}; found {kind_word(kind)}",
+                         d.value.span, _hint_for(kind, "mask") if d.role != "let" else None)
+                kind = None
+        if first is None:
+            self.result.symbols[d.name] = Symbol(d.name, d.role, kind, d, depth)
+
+    def rule(self, r: A.Rule) -> None:
+        kind = self.infer(r.formula)
+        depth = self.depth(r.formula)
+        if depth > MAX_DEPTH:
+            self.err("E011", f"rule '{r.name}' is nested too deeply once names are inlined ({depth} levels)",
+                     r.name_span or r.span, f"at most {MAX_DEPTH} levels")
+        if kind is not None and kind != Kind.BOOL:
+            self.err("E209", f"rule '{r.name}' needs a formula; found {kind_word(kind)}", r.formula.span,
+                     _hint_for(kind, "formula"))
+        if r.weight is not None:
+            w = r.weight.value
+            if not (math.isfinite(w) and 0 < w <= MAX_NUMBER):
+                self.err("E402", f"weight must be a positive number up to {MAX_NUMBER:g}; found {w}",
+                         r.weight.span, "the default weight is 1")
+
+    # -------------------------------------------------------------- depth
+    def depth(self, e: A.Node) -> int:
+        if isinstance(e, A.Name):
+            sym = self.result.symbols.get(e.id)
+            return sym.depth if sym is not None else 1
+        kids = A.children(e)
+        return 1 + max((self.depth(k) for k in kids), default=0)
+
+    # -------------------------------------------------------------- expressions
+    def infer(self, e: A.Node) -> Kind | None:
+        kind = self._infer(e)
+        if kind is not None:
+            self.result.kinds[id(e)] = kind
+        return kind
+
+    def _infer(self, e: A.Node) -> Kind | None:
+        method = getattr(self, "_" + type(e).__name__.lower())
+        return method(e)
+
+    def _name(self, e: A.Name) -> Kind | None:
+        sym = self.result.symbols.get(e.id)
+        if sym is not None:
+            if self.current is None or self.current.name != e.id:
+                self.used.add(e.id)
+            return sym.kind
+        if e.id in self.broken:
+            return None
+        later = self.declared_anywhere.get(e.id)
+        if later is not None:
+            self.used.add(e.id)
+            if self.current is not None and later is self.current:
+                self.err("E106", f"'{e.id}' is used in its own declaration", e.span,
+                         "a declaration can only use names declared above it")
+            else:
+                self.err("E106", f"'{e.id}' is used before its declaration", e.span,
+                         f"move the declaration of '{e.id}' ({self._line_of(later)}) above this line")
+            return None
+        if e.id in self.functions:
+            self.err("E108", f"'{e.id}' is a function; call it with its arguments", e.span,
+                     f"{self.functions[e.id].signature()}")
+            return None
+        self.err("E101", f"undefined name '{e.id}'", e.span,
+                 did_you_mean(e.id, self.declared_anywhere)
+                 or f"declare it first, e.g.  object {e.id} = color(\"#e53935\")")
+        return None
+
+    def _number(self, e: A.Number) -> Kind | None:
+        if not math.isfinite(e.value) or abs(e.value) > MAX_NUMBER:
+            self.err("E004", f"number out of range: {e.value}", e.span, f"numbers lie within ±{MAX_NUMBER:g}")
+            return None
+        return Kind.NUMBER
+
+    def _string(self, e: A.String) -> Kind | None:
+        return Kind.STRING
+
+    def _keyword(self, e: A.Keyword) -> Kind | None:  # pragma: no cover - keywords are checked via calls
+        return self.infer(e.value)
+
+    def _window(self, w: A.Window | None) -> None:
+        if w is None:
+            return
+        bounds = []
+        for b in (w.start, w.stop):
+            if b is None:
+                bounds.append(None)
+                continue
+            self.infer(b)
+            if not (isinstance(b, A.Number) and isinstance(b.value, int) and not isinstance(b.value, bool)):
+                self.err("E206", "window bounds are whole frame numbers", b.span, "e.g. [0:8] or [-2:]")
+                return
+            if abs(b.value) > MAX_NUMBER:
+                return
+            bounds.append(b.value)
+        start, stop = bounds
+        text = f"[{'' if start is None else start}:{'' if stop is None else stop}]"
+        t = self.num_frames
+        if t is not None:
+            if (start is not None and not -t <= start < t) or (stop is not None and not -t <= stop <= t):
+                self.err("E302", f"window {text} runs past the video ({t} frames)", w.span,
+                         f"frames are 0..{t - 1}; negative bounds count from the end")
+                return
+            if not range(*slice(start, stop).indices(t)):
+                self.err("E301", f"window {text} holds no frame of a {t}-frame video", w.span)
+            return
+        if start is not None and stop is not None and (start >= 0) == (stop >= 0) and start >= stop:
+            self.err("E301", f"window {text} holds no frame", w.span,
+                     "the first bound must come before the second, like a Python slice")
+
+    def _expect(self, e: A.Node, wanted: Kind, who: str) -> Kind | None:
+        kind = self.infer(e)
+        if kind is not None and kind != wanted:
+            word = {Kind.BOOL: "formula", Kind.SIGNAL: "measure", Kind.MASK: "mask"}.get(wanted, wanted.value)
+            self.err("E201", f"{who} needs {kind_word(wanted)}; found {kind_word(kind)}", e.span,
+                     _hint_for(kind, word))
+            return None
+        return kind
+
+    def _logic_or_mask(self, e: A.Node, operands: tuple[A.Node, ...], word: str) -> Kind | None:
+        kinds = [self.infer(o) for o in operands]
+        bad = False
+        for o, k in zip(operands, kinds):
+            if k is not None and k not in (Kind.MASK, Kind.BOOL):
+                self.err("E201", f"'{word}' needs formulas or masks; found {kind_word(k)}", o.span,
+                         _hint_for(k, "formula"))
+                bad = True
+        known = {k for k in kinds if k in (Kind.MASK, Kind.BOOL)}
+        if len(known) > 1:
+            self.err("E208", f"'{word}' mixes masks and formulas", e.span,
+                     f"'{word}' combines masks (region algebra) or formulas (logic), not both; "
+                     "test a mask with an atom such as inside(o, r)")
+            return None
+        if bad or None in kinds or not known:
+            return None
+        return known.pop()
+
+    def _not(self, e: A.Not) -> Kind | None:
+        return self._logic_or_mask(e, (e.operand,), "not")
+
+    def _and(self, e: A.And) -> Kind | None:
+        return self._logic_or_mask(e, e.operands, "and")
+
+    def _or(self, e: A.Or) -> Kind | None:
+        return self._logic_or_mask(e, e.operands, "or")
+
+    def _implies(self, e: A.Implies) -> Kind | None:
+        a = self._expect(e.left, Kind.BOOL, "'implies'")
+        b = self._expect(e.right, Kind.BOOL, "'implies'")
+        return Kind.BOOL if a and b else None
+
+    def _minus(self, e: A.Minus) -> Kind | None:
+        kinds = [self._expect(o, Kind.MASK, "'-' (region difference)") for o in e.operands]
+        return Kind.MASK if all(kinds) else None
+
+    def _compare(self, e: A.Compare) -> Kind | None:
+        kinds = []
+        for side in (e.left, e.right):
+            k = self.infer(side)
+            if k is not None and k not in (Kind.SIGNAL, Kind.NUMBER):
+                self.err("E201", f"'{e.op}' compares measures and numbers; found {kind_word(k)}", side.span,
+                         _hint_for(k, "measure"))
+                k = None
+            kinds.append(k)
+        if kinds == [Kind.NUMBER, Kind.NUMBER]:
+            self.err("E207", "comparison between two numbers", e.span,
+                     "compare a measure such as speed(agent) or distance(a, b) with a number")
+            return None
+        return Kind.BOOL if None not in kinds else None
+
+    def _freeze(self, e: A.Freeze) -> Kind | None:
+        k = self.infer(e.operand)
+        if k is not None and k != Kind.MASK:
+            help = ("to evaluate a formula on the first frame, write 'at start' before it" if k == Kind.BOOL
+                    else "only masks can be frozen on the first frame")
+            self.err("E210", f"postfix 'at start' freezes a mask; found {kind_word(k)}", e.span, help)
+            return None
+        return k
+
+    def _temporal(self, operand: A.Node, word: str, window: A.Window | None = None) -> Kind | None:
+        self._window(window)
+        k = self.infer(operand)
+        if k is not None and k != Kind.BOOL:
+            help = _hint_for(k, "formula")
+            if word == "at start" and k == Kind.MASK:
+                help = "to freeze a mask on the first frame, write 'at start' after it: color(\"#43a047\") at start"
+            self.err("E201", f"'{word}' needs a formula; found {kind_word(k)}", operand.span, help)
+            return None
+        return k
+
+    def _always(self, e: A.Always) -> Kind | None:
+        return self._temporal(e.operand, "always", e.window)
+
+    def _eventually(self, e: A.Eventually) -> Kind | None:
+        return self._temporal(e.operand, "eventually", e.window)
+
+    def _atstart(self, e: A.AtStart) -> Kind | None:
+        return self._temporal(e.operand, "at start")
+
+    def _atend(self, e: A.AtEnd) -> Kind | None:
+        return self._temporal(e.operand, "at end")
+
+    def _progress(self, e: A.Progress) -> Kind | None:
+        self._window(e.window)
+        k = self._expect(e.operand, Kind.SIGNAL, "'progress'")
+        return Kind.BOOL if k else None
+
+    def _binary_temporal(self, e, word: str) -> Kind | None:
+        self._window(e.window)
+        a = self._expect(e.left, Kind.BOOL, f"'{word}'")
+        b = self._expect(e.right, Kind.BOOL, f"'{word}'")
+        return Kind.BOOL if a and b else None
+
+    def _until(self, e: A.Until) -> Kind | None:
+        return self._binary_temporal(e, "until")
+
+    def _then(self, e: A.Then) -> Kind | None:
+        return self._binary_temporal(e, "then")
+
+    # -------------------------------------------------------------- calls
+    def _call(self, e: A.Call) -> Kind | None:
+        spec = self.functions.get(e.func)
+        if spec is None:
+            sym = self.result.symbols.get(e.func) or self.declared_anywhere.get(e.func)
+            if sym is not None:
+                role = sym.role
+                self.err("E107", f"'{e.func}' is {'an' if role == 'object' else 'a'} {role}, not a function",
+                         e.func_span or e.span, f"use it as an argument, e.g. present({e.func})")
+            else:
+                self.err("E102", f"unknown function '{e.func}'", e.func_span or e.span,
+                         did_you_mean(e.func, self.functions) or "see docs/primitives.md for the functions")
+            for a in (*e.args, *(k.value for k in e.keywords)):
+                self.infer(a)
+            return None
+        bound = self._bind(e, spec)
+        ok = bound is not None
+        for param, arg in (bound or {}).values():
+            ok &= self._argument(spec, param, arg)
+        return spec.result if ok else None
+
+    def _bind(self, e: A.Call, spec: PrimitiveSpec):
+        """Map parameters to argument expressions; ``None`` after reporting a binding error."""
+        params = spec.params
+        bound: dict[str, tuple] = {}
+        ok = True
+        for i, arg in enumerate(e.args):
+            if i >= len(params):
+                self.err("E202", f"{spec.name}() takes at most {len(params)} argument"
+                                 f"{'s' if len(params) != 1 else ''}; found {len(e.args)}", arg.span,
+                         spec.signature())
+                ok = False
+                self.infer(arg)
+                continue
+            bound[params[i].name] = (params[i], arg)
+        by_name = {p.name: p for p in params}
+        for kw in e.keywords:
+            param = by_name.get(kw.name)
+            if param is None:
+                self.err("E203", f"{spec.name}() has no argument '{kw.name}'", kw.span,
+                         did_you_mean(kw.name, by_name) or spec.signature())
+                ok = False
+                self.infer(kw.value)
+            elif kw.name in bound:
+                self.err("E204", f"argument '{kw.name}' of {spec.name}() is given twice", kw.span, spec.signature())
+                ok = False
+                self.infer(kw.value)
+            else:
+                bound[kw.name] = (param, kw.value)
+        missing = [p for p in params if not p.keyword and p.name not in bound]
+        if missing:
+            names = ", ".join(f"'{p.name}' ({kind_word(p.kind)})" for p in missing)
+            self.err("E202", f"{spec.name}() is missing argument{'s' if len(missing) > 1 else ''} {names}",
+                     e.span, spec.signature())
+            ok = False
+        if not ok:
+            for param, arg in bound.values():
+                self.infer(arg)
+            return None
+        return bound
+
+    def _argument(self, spec: PrimitiveSpec, param, arg: A.Node) -> bool:
+        who = f"argument '{param.name}' of {spec.name}()"
+        kind = self.infer(arg)
+        if kind is None:
+            return False
+        if param.kind in (Kind.MASK, Kind.SIGNAL, Kind.BOOL):
+            if kind != param.kind:
+                word = {Kind.BOOL: "formula", Kind.SIGNAL: "measure", Kind.MASK: "mask"}[param.kind]
+                self.err("E201", f"{who} must be {kind_word(param.kind)}; found {kind_word(kind)}", arg.span,
+                         _hint_for(kind, word))
+                return False
+            return True
+        if param.kind == Kind.COLOR:
+            if not isinstance(arg, A.String):
+                self.err("E201", f"{who} must be a colour string; found {kind_word(kind)}", arg.span,
+                         'write colours as "#rrggbb", e.g. "#e53935"')
+                return False
+            if not _HEX.fullmatch(arg.value):
+                self.err("E205", f"invalid colour \"{arg.value[:20]}\"", arg.span,
+                         'write colours as "#rrggbb", e.g. "#e53935"')
+                return False
+            return True
+        if param.kind == Kind.STRING:
+            if not isinstance(arg, A.String):
+                self.err("E201", f"{who} must be a string; found {kind_word(kind)}", arg.span)
+                return False
+            return True
+        # NUMBER / INT: a literal
+        if not isinstance(arg, A.Number):
+            self.err("E201", f"{who} must be a number; found {kind_word(kind)}", arg.span,
+                     "arguments like thresholds are constants")
+            return False
+        if param.kind == Kind.INT and not isinstance(arg.value, int):
+            self.err("E206", f"{who} must be a whole number; found {arg.value}", arg.span)
+            return False
+        bounds = ARGUMENT_RANGES.get((spec.name, param.name))
+        if bounds is not None:
+            low, high, low_inclusive = bounds
+            v = arg.value
+            if not ((v >= low if low_inclusive else v > low) and v <= high):
+                lo = "[" if low_inclusive else "("
+                self.err("E211", f"{who} must lie in {lo}{low:g}, {high:g}]; found {v}", arg.span, param.doc or None)
+                return False
+        return True
