@@ -1,0 +1,184 @@
+"""Train the embedded toy VGM on motion clips (never on task solutions).
+
+``python -m rulec.runtime.toy_train --steps 3000 --seed 0`` (or ``rulec toy train``).
+Time-bounded (``--max-minutes``), checkpointing every ``--ckpt-every`` steps: EMA
+weights + config into the package assets, optimizer/step state to ``--state`` (outside the
+package), so ``--resume`` continues where a run stopped. Loss and step time go to stdout
+and to ``<state dir>/loss.jsonl``; a filmstrip of EMA samples is written per checkpoint.
+
+Recipe (see docs/toy-model.md and the lessons' feasibility probe): flow matching with
+logit-normal sigma, clean first frame in-context at frame 0, loss on frames 1.. only with
+pixels that differ from the first frame weighted x10, x0-prediction (residual over the
+first frame) trained with the velocity-space loss, AdamW lr 1e-3 with 50 warm-up steps,
+EMA weights for sampling.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from rulec.runtime import clips
+from rulec.runtime.toy_model import ASSETS, ToyConfig, ToyVGM, num_parameters, save
+
+DEFAULT_STATE = Path("/tmp/rulec_toy_vgm/state.pt")
+#: Clip seeds used for training are below this; held-out evaluation seeds start here.
+HELD_OUT_SEED_BASE = 1_000_000_000
+CHANGED_WEIGHT = 10.0
+MIN_SIGMA = 0.05
+
+
+def clip_batch(step: int, batch: int, seed: int) -> tuple[torch.Tensor, list[str]]:
+    """Training batch for a step: videos (B, 3, T, H, W) in [-1, 1] and captions."""
+    base = (seed * 7919 + step) * batch % HELD_OUT_SEED_BASE
+    videos, captions = clips.make_batch(range(base, base + batch))
+    x = torch.from_numpy(videos).float().div(127.5).sub(1.0)  # (B, T, H, W, 3)
+    return x.permute(0, 4, 1, 2, 3).contiguous(), captions
+
+
+def loss_fn(model: ToyVGM, x0: torch.Tensor, captions: list[str], gen: torch.Generator) -> torch.Tensor:
+    b = x0.shape[0]
+    first = x0[:, :, 0]
+    sigma = torch.sigmoid(torch.randn(b, generator=gen))  # logit-normal
+    noise = torch.randn(x0.shape, generator=gen)
+    s = sigma.view(b, 1, 1, 1, 1)
+    x_t = (1 - s) * x0 + s * noise
+    x_t = torch.cat([first.unsqueeze(2), x_t[:, :, 1:]], dim=2)
+    x0_hat = model.denoise(x_t, sigma, first, model.caption_ids(captions))
+    changed = (x0 - first.unsqueeze(2)).abs().amax(dim=1, keepdim=True) > 1e-3
+    weight = 1.0 + (CHANGED_WEIGHT - 1.0) * changed.float()
+    err = ((x0_hat - x0) / s.clamp_min(MIN_SIGMA)) ** 2
+    return (weight * err)[:, :, 1:].mean()
+
+
+def filmstrip(model: ToyVGM, path: Path, num_steps: int = 8, n: int = 6) -> None:
+    """PNG: rows = held-out clips; left half ground-truth-like clip, right half a sample."""
+    import imageio.v3 as iio
+
+    from rulec.runtime.toy_reasoner import sample_videos
+
+    cs = [clips.make_clip(HELD_OUT_SEED_BASE + 17 + i) for i in range(n)]
+    first = torch.from_numpy(np.stack([c.video[0] for c in cs])).float().div(255).permute(0, 3, 1, 2)
+    with torch.no_grad():
+        vids = sample_videos(model, first, [c.caption for c in cs], seed=0, num_steps=num_steps)
+    samples = (vids.permute(0, 1, 3, 4, 2).numpy() * 255).round().astype(np.uint8)
+    rows = []
+    for c, s in zip(cs, samples):
+        cells = [c.video[t] for t in range(0, 16, 3)] + [s[t] for t in range(0, 16, 3)]
+        rows.append(np.concatenate([np.pad(f, ((1, 1), (1, 1), (0, 0)), constant_values=128) for f in cells], 1))
+    img = np.concatenate(rows, 0).repeat(3, 0).repeat(3, 1)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    iio.imwrite(path, img)
+
+
+def train(args: argparse.Namespace) -> int:
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    state_path = Path(args.state)
+    out = Path(args.out)
+    log_path = state_path.parent / "loss.jsonl"
+    state_path.parent.mkdir(parents=True, exist_ok=True)
+
+    config = ToyConfig()
+    model = ToyVGM(config)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01, betas=(0.9, 0.99))
+    step, wall = 0, 0.0
+    ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    if args.resume:
+        if not state_path.exists():
+            print(f"error: {state_path}: no training state to resume from", file=sys.stderr)
+            return 2
+        st = torch.load(state_path, weights_only=True)
+        model.load_state_dict(st["model"])
+        ema = st["ema"]
+        opt.load_state_dict(st["optimizer"])
+        step, wall = int(st["step"]), float(st["wall"])
+        print(f"resumed at step {step} ({wall / 60:.1f} min trained)", flush=True)
+    print(f"toy VGM: {num_parameters(model):,} parameters; training to step {args.steps}, "
+          f"at most {args.max_minutes} min this run", flush=True)
+
+    def checkpoint() -> None:
+        config.training = {
+            "steps": step, "train_minutes": round(wall / 60, 1), "seed": args.seed, "batch": args.batch,
+            "lr": args.lr, "ema_decay": args.ema, "weights": "EMA",
+            "command": f"rulec toy train --steps {args.steps} --seed {args.seed}",
+        }
+        save(model, out, state_dict=ema)
+        torch.save({"model": model.state_dict(), "ema": ema, "optimizer": opt.state_dict(),
+                    "step": step, "wall": wall}, state_path)
+        if args.filmstrips:
+            ema_model = ToyVGM(config)
+            ema_model.load_state_dict(ema)
+            ema_model.eval()
+            filmstrip(ema_model, state_path.parent / f"film_{step:05d}.png")
+
+    run_start = time.time()
+    model.train()
+    with log_path.open("a") as log:
+        while step < args.steps:
+            if time.time() - run_start > args.max_minutes * 60:
+                print(f"time budget of {args.max_minutes} min reached at step {step}", flush=True)
+                break
+            t0 = time.time()
+            lr = args.lr * min(1.0, (step + 1) / args.warmup)
+            for g in opt.param_groups:
+                g["lr"] = lr
+            x0, captions = clip_batch(step, args.batch, args.seed)
+            gen = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
+            loss = loss_fn(model, x0, captions, gen)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            opt.step()
+            decay = min(args.ema, (1 + step) / (10 + step))
+            with torch.no_grad():
+                for k, v in model.state_dict().items():
+                    if v.dtype.is_floating_point:
+                        ema[k].lerp_(v, 1 - decay)
+                    else:
+                        ema[k].copy_(v)
+            step += 1
+            dt = time.time() - t0
+            wall += dt
+            log.write(json.dumps({"step": step, "loss": loss.item(), "sec": round(dt, 3), "lr": lr}) + "\n")
+            if step % args.log_every == 0:
+                log.flush()
+                print(f"step {step} loss {loss.item():.4f} {dt:.2f}s/step total {wall / 60:.1f} min", flush=True)
+            if step % args.ckpt_every == 0:
+                checkpoint()
+    checkpoint()
+    print(f"saved EMA weights at step {step} ({wall / 60:.1f} min of training) to {out}", flush=True)
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--batch", type=int, default=16)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--warmup", type=int, default=50)
+    p.add_argument("--ema", type=float, default=0.995)
+    p.add_argument("--max-minutes", type=float, default=80.0)
+    p.add_argument("--ckpt-every", type=int, default=100)
+    p.add_argument("--log-every", type=int, default=10)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--out", default=str(ASSETS))
+    p.add_argument("--state", default=str(DEFAULT_STATE))
+    p.add_argument("--resume", action="store_true")
+    p.add_argument("--no-filmstrips", dest="filmstrips", action="store_false")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    return train(parser().parse_args(argv))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
