@@ -140,8 +140,12 @@ class VQAScorer(nn.Module):
         cache_text: bool = True,
         min_pixels: int | None = None,
         max_pixels: int | None = None,
+        scale: float = 1.0,
     ):
         super().__init__()
+        if not scale > 0:
+            raise ValueError("scale must be > 0")
+        self.scale = float(scale)  # margins are divided by it (logit units -> the ~1 scale of other atoms)
         self.model = model.eval()
         self.model.requires_grad_(False)
         self.tokenizer = tokenizer
@@ -162,6 +166,15 @@ class VQAScorer(nn.Module):
 
         vlm = load_local_vlm(path, dtype=dtype, device=device)
         return cls(vlm.model, vlm.tokenizer, vlm.image_processor, frames=frames, **kwargs)
+
+    @classmethod
+    def from_model(cls, model: nn.Module, processor=None, *, tokenizer=None, image_processor=None, **kwargs) -> VQAScorer:
+        """Wrap an already-built VLM and its processor (or its tokenizer and image processor)."""
+        tokenizer = tokenizer or getattr(processor, "tokenizer", None)
+        image_processor = image_processor or getattr(processor, "image_processor", None)
+        if tokenizer is None or image_processor is None:
+            raise ValueError("VQAScorer needs the VLM's tokenizer and image processor (pass a processor, or both)")
+        return cls(model, tokenizer, image_processor, **kwargs)
 
     def train(self, mode: bool = True) -> VQAScorer:
         """The VLM stays in eval mode whatever the enclosing module does (no dropout in a reward)."""
@@ -220,5 +233,5 @@ class VQAScorer(nn.Module):
             logits_to_keep=1,
         )
         last = out.logits[:, -1].float()
-        per_sample = (last[:, self.yes_id] - last[:, self.no_id]).reshape(b, k)
+        per_sample = ((last[:, self.yes_id] - last[:, self.no_id]) / self.scale).reshape(b, k)
         return per_sample.index_select(1, owner)

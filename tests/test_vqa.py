@@ -164,3 +164,16 @@ def test_bad_inputs_are_clear_errors(scorer, tmp_path):
     (tmp_path / "model.safetensors").write_bytes(b"junk")
     with pytest.raises(VLMLoadError, match="could not load the VLM"):
         VQAScorer.from_pretrained(tmp_path)
+
+
+def test_from_model_and_scale(scorer):
+    class Processor:  # what a transformers processor exposes
+        tokenizer = scorer.tokenizer
+        image_processor = tiny_vlm.build()[2]
+
+    halved = VQAScorer.from_model(scorer.model, Processor(), frames=3, scale=2.0)
+    video = torch.rand(1, 3, 3, 32, 32)
+    with torch.no_grad():
+        torch.testing.assert_close(halved.margin(video, QUESTION), scorer.margin(video, QUESTION) / 2)
+    with pytest.raises(ValueError, match="tokenizer and image processor"):
+        VQAScorer.from_model(scorer.model, None, tokenizer=scorer.tokenizer)

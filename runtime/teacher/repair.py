@@ -17,7 +17,7 @@ import numpy as np
 
 from rulec.runtime.teacher.answer import MAX_RULES_CHARS, AnswerTooLong, extract_rules
 from rulec.runtime.teacher.cache import AnswerCache
-from rulec.runtime.teacher.errors import TeachFailed
+from rulec.runtime.teacher.errors import TeacherError, TeachFailed
 from rulec.runtime.teacher.prompt import Prompt, assistant_message, build_prompt, repair_message
 
 #: Default number of repair rounds after the first answer.
@@ -47,9 +47,11 @@ class TeachResult:
 
 
 def _default_compiler() -> tuple[Callable[..., Any], tuple[type[BaseException], ...]]:
-    import rulec
-
-    return rulec.compile_rules, (rulec.RulesError,)
+    try:
+        from rulec import RulesError, compile_rules
+    except (ImportError, AttributeError) as err:
+        raise TeacherError(f"the rules compiler is not available: {err}") from None
+    return compile_rules, (RulesError,)
 
 
 def teach(
