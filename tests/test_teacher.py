@@ -1,8 +1,7 @@
 """The VLM teacher: prompt, answer extraction, backends, cache, repair loop and `rulec teach` (all offline).
 
-The OpenAI-compatible server is a scripted loopback server on 127.0.0.1 (tests/fixtures/teacher/loopback.py).
-Until `rulec.compile_rules` exists the repair loop is checked against a small stand-in compiler that
-reports unknown predicates as `file:line:col: error[E102]` messages; once it exists, the real one is used.
+The OpenAI-compatible server is a scripted loopback server on 127.0.0.1 (tests/fixtures/teacher/loopback.py);
+the compiler is the real `rulec.compile_rules`.
 """
 
 from __future__ import annotations
@@ -49,40 +48,12 @@ SECOND_ANSWER = f"Fixed:\n```rules\n{VALID}```"
 
 
 # ------------------------------------------------------------------ the compiler used by the loop
-class StandInRulesError(Exception):
-    def __init__(self, diagnostics: list[str]):
-        super().__init__("\n".join(diagnostics))
-        self.diagnostics = diagnostics
-
-
-def stand_in_compile(text: str, name: str = "answer.rules"):
-    """Unknown function names -> rustc-style messages with line:col; anything else compiles."""
-    known = set(registry.functions()) | {"at", "start", "end", "not", "and", "or"}
-    errors = []
-    for lineno, line in enumerate(text.splitlines(), 1):
-        for m in re.finditer(r"\b([a-z_]+)\(", line):
-            if m.group(1) not in known:
-                errors.append(f"{name}:{lineno}:{m.start(1) + 1}: error[E102]: unknown predicate '{m.group(1)}'")
-    if errors:
-        raise StandInRulesError(errors)
-    return ("compiled", text)
-
-
-def real_compiler():
-    try:
-        from rulec import RulesError, compile_rules
-    except (ImportError, AttributeError):  # the compiler is not there yet
-        return None
-    return compile_rules, (RulesError,)
-
-
 @pytest.fixture
-def compiler(monkeypatch):
-    """(compile_fn, rejects): the real compiler when it exists, else the stand-in; also the CLI's default."""
-    real = real_compiler()
-    chosen = real or (stand_in_compile, (StandInRulesError,))
-    monkeypatch.setattr("rulec.runtime.teacher.repair._default_compiler", lambda: chosen)
-    return chosen
+def compiler():
+    """(compile_fn, rejects) as the loop uses them by default: the real compiler."""
+    from rulec import RulesError, compile_rules
+
+    return compile_rules, (RulesError,)
 
 
 @pytest.fixture
@@ -306,3 +277,19 @@ def test_cli_teach_exit_2_on_garbage_server_and_bad_task(cli, compiler, task_dir
     (task_dir / "first_frame.png").write_bytes(b"not a png")
     result = CliRunner().invoke(cli, ["teach", str(task_dir), "--base-url", "http://127.0.0.1:9/v1", "--model", "q"])
     assert result.exit_code == 2 and "first_frame.png: not a readable PNG" in result.output
+
+
+def test_an_answer_naming_a_file_is_parsed_not_opened(image, tmp_path, monkeypatch):
+    """compile_rules reads a one-line string naming a file from disk; the teacher's text must never do that."""
+    (tmp_path / "stolen.rules").write_text(VALID)
+    monkeypatch.chdir(tmp_path)
+
+    class Scripted:
+        name = "m"
+
+        def complete(self, messages):
+            return "```rules\nstolen.rules\n```"
+
+    with pytest.raises(TeachFailed) as caught:
+        teach(Scripted(), "x", image, rounds=0)
+    assert caught.value.attempts[0].diagnostics.startswith("answer.rules:1:")

@@ -88,6 +88,9 @@ def teach(
         rules, diagnostics, compiled = None, None, None
         try:
             rules = extract_rules(answer, limit)
+            # compile_rules takes a one-line string naming a file for a path; text that ends
+            # with a newline is always text, so the answer can never make it open a file.
+            rules = rules if rules.endswith("\n") else rules + "\n"
             compiled = compile_fn(rules, name=source_name)
         except AnswerTooLong as err:
             diagnostics = f"{source_name}: error: {err}; write a shorter file"
