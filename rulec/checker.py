@@ -193,7 +193,7 @@ class Checker:
         if kind is not None and kind != Kind.BOOL:
             self.err("E209", f"rule '{r.name}' needs a formula; found {kind_word(kind)}", r.formula.span,
                      _hint_for(kind, "formula"))
-        if r.weight is not None:
+        if r.weight is not None and self.infer(r.weight) is not None:
             w = r.weight.value
             if not (math.isfinite(w) and 0 < w <= MAX_NUMBER):
                 self.err("E402", f"weight must be a positive number up to {MAX_NUMBER:g}; found {w}",
@@ -235,6 +235,9 @@ class Checker:
             else:
                 self.err("E106", f"'{e.id}' is used before its declaration", e.span,
                          f"move the declaration of '{e.id}' ({self._line_of(later)}) above this line")
+            return None
+        if e.id in RESERVED:
+            self.err("E001", f"unexpected keyword '{e.id}'", e.span, "see docs/dsl.md for where it may stand")
             return None
         if e.id in self.functions:
             self.err("E108", f"'{e.id}' is a function; call it with its arguments", e.span,

@@ -26,14 +26,14 @@ def read_rules(path: Path, name: str | None = None) -> tuple[str, str]:
             data = f.read(4 * MAX_SOURCE_CHARS + 1)
     except OSError as exc:
         reason = exc.strerror or type(exc).__name__
-        raise RulesError([error("E013", f"cannot read '{path}': {reason}")], "", source) from None
+        raise RulesError([error("E013", f"cannot read '{source}': {reason}")], "", source) from None
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         if len(data) > 4 * MAX_SOURCE_CHARS:  # cut in the middle of a character: too large anyway
             text = data[: exc.start].decode("utf-8")
         else:
-            raise RulesError([error("E013", f"'{path}' is not UTF-8 text (byte {exc.start})")], "", source) from None
+            raise RulesError([error("E013", f"'{source}' is not UTF-8 text (byte {exc.start})")], "", source) from None
     if text.startswith("\ufeff"):
         text = text[1:]
     return text, source
@@ -58,6 +58,8 @@ def compile_rules(text_or_path: str | os.PathLike, *, name: str | None = None,
         raise TypeError(f"compile_rules expects rules text or a path, got {type(text_or_path).__name__}")
 
     parsed = parse(text, source)
+    if any(d.code in ("E010", "E012") for d in parsed.diagnostics):  # the file as a whole was refused
+        raise RulesError(parsed.diagnostics, text, source)
     checker = Checker(parsed.program, text, source, num_frames, parsed.broken_names, parsed.broken_rule_kinds)
     checked = checker.run()
     errors = parsed.diagnostics + checked.errors
