@@ -177,3 +177,19 @@ def test_from_model_and_scale(scorer):
         torch.testing.assert_close(halved.margin(video, QUESTION), scorer.margin(video, QUESTION) / 2)
     with pytest.raises(ValueError, match="tokenizer and image processor"):
         VQAScorer.from_model(scorer.model, None, tokenizer=scorer.tokenizer)
+
+
+def test_ask_rule_in_a_compiled_reward(scorer):
+    """ask() inside a rule: the reward's loss reaches exactly the frames the VLM looked at."""
+    pytest.importorskip("rulec.reward")
+    import rulec
+
+    compiled = rulec.compile_rules(f'goal g : eventually ask("{QUESTION}")\n')
+    reward = compiled.to_reward(vlm=scorer)
+    video = torch.rand(2, 6, 3, 32, 32, requires_grad=True)
+    report = reward(video)
+    assert torch.isfinite(report.sample_loss).all()
+    report.loss.backward()
+    grad = video.grad.abs().sum(dim=(2, 3, 4))
+    sampled = sample_frames(6, scorer.frames)[0].tolist()
+    assert (grad[:, sampled] > 0).all() and (grad[:, [t for t in range(6) if t not in sampled]] == 0).all()
