@@ -71,3 +71,21 @@ def test_cli_transformers_backend_missing_folder_exits_2(tmp_path):
     iio.imwrite(tmp_path / "first_frame.png", np.zeros((8, 8, 3), np.uint8))
     result = CliRunner().invoke(app, ["teach", str(tmp_path), "--backend", "transformers", "--model", str(tmp_path / "vlm")])
     assert result.exit_code == 2 and "no such folder" in result.output and "Traceback" not in result.output
+
+
+def test_chat_template_beside_the_processor_is_used(tmp_path):
+    """Checkpoints that keep the template in chat_template.json (not the tokenizer) still get it."""
+    import json
+
+    from rulec.runtime.teacher.vlm import load_local_vlm
+
+    model, tokenizer, image_processor = tiny_vlm.build()
+    template, tokenizer.chat_template = tokenizer.chat_template, None
+    model.save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    image_processor.save_pretrained(tmp_path)
+    for leftover in tmp_path.glob("chat_template.*"):
+        leftover.unlink()
+    assert not getattr(load_local_vlm(tmp_path).tokenizer, "chat_template", None)
+    (tmp_path / "chat_template.json").write_text(json.dumps({"chat_template": template}))
+    assert load_local_vlm(tmp_path).tokenizer.chat_template == template

@@ -56,6 +56,8 @@ def load_local_vlm(path: str | Path, *, dtype=None, device: str = "cpu") -> Loca
         image_processor = AutoImageProcessor.from_pretrained(folder, **kwargs)
     except (OSError, ValueError, KeyError, ImportError) as err:
         raise VLMLoadError(f"{folder}: could not load the VLM: {_first_line(err)}") from err
+    if not getattr(tokenizer, "chat_template", None):
+        tokenizer.chat_template = _processor_chat_template(folder)
     try:
         processor = AutoProcessor.from_pretrained(folder, **kwargs)
     except (OSError, ValueError, KeyError, ImportError, TypeError, AttributeError):
@@ -63,6 +65,22 @@ def load_local_vlm(path: str | Path, *, dtype=None, device: str = "cpu") -> Loca
     model = model.to(device).eval()
     model.requires_grad_(False)
     return LocalVLM(model=model, tokenizer=tokenizer, image_processor=image_processor, processor=processor, path=folder)
+
+
+def _processor_chat_template(folder: Path) -> str | None:
+    """The chat template some checkpoints keep beside the processor rather than in the tokenizer."""
+    import json
+
+    jinja, as_json = folder / "chat_template.jinja", folder / "chat_template.json"
+    if jinja.is_file():
+        return jinja.read_text(encoding="utf-8")
+    if as_json.is_file():
+        try:
+            template = json.loads(as_json.read_text(encoding="utf-8")).get("chat_template")
+        except (ValueError, AttributeError):
+            return None
+        return template if isinstance(template, str) else None
+    return None
 
 
 def _first_line(err: BaseException) -> str:
