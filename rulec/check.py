@@ -1,0 +1,63 @@
+"""Score a video file against a rules file: the library behind ``rulec check`` and ``rulec explain``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from rulec.ir import CompiledRules
+from rulec.reward import RewardReport
+
+
+@dataclass
+class CheckResult:
+    """A compiled rules file, the video it judged, and the exact report."""
+
+    compiled: CompiledRules
+    frames: np.ndarray  # (T, H, W, 3) uint8
+    report: RewardReport
+
+    def to_json(self) -> dict:
+        return {"rules_file": self.compiled.source_name, "frames": int(self.frames.shape[0]), **self.report.to_json(0)}
+
+
+def frames_to_tensor(frames: np.ndarray) -> torch.Tensor:
+    """``(T, H, W, 3)`` uint8 -> ``(1, T, 3, H, W)`` float in [0, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).unsqueeze(0).float() / 255.0
+
+
+def check_frames(compiled: CompiledRules, frames: np.ndarray) -> CheckResult:
+    """Exact verdicts of ``compiled`` on one video of uint8 frames."""
+    reward = compiled.to_reward(semantics="exact")
+    with torch.no_grad():
+        report = reward(frames_to_tensor(frames))
+    return CheckResult(compiled, frames, report)
+
+
+def check_file(rules_path: str | Path, video_path: str | Path) -> CheckResult:
+    """Read both files, compile the rules for the video's length, and judge it.
+
+    Raises ``RulesError`` (rules do not compile or do not fit the video) or
+    ``VideoReadError`` (the video cannot be read).
+    """
+    from rulec import compile_rules
+    from rulec.runtime.video_io import read_video
+
+    frames = read_video(video_path)
+    compiled = compile_rules(Path(rules_path), num_frames=int(frames.shape[0]))
+    return check_frames(compiled, frames)
+
+
+def frame_ranges(frames: list[int]) -> str:
+    """``[3, 4, 5, 9]`` -> ``"3-5, 9"`` (``"-"`` for none)."""
+    if not frames:
+        return "-"
+    runs, start = [], frames[0]
+    for prev, cur in zip(frames, [*frames[1:], None]):
+        if cur is None or cur != prev + 1:
+            runs.append(f"{start}" if start == prev else f"{start}-{prev}")
+            start = cur
+    return ", ".join(runs)
