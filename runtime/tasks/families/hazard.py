@@ -68,7 +68,7 @@ def make(seed: int) -> Instance:
         + f'region goal   = color("{world.PALETTE[col["goal"]]}") at start\n'
         + f'region hazard = color("{world.PALETTE[col["hazard"]]}") at start\n\n'
         + "goal    reach   : at end inside(agent, goal)\n"
-        + "process avoid   : always not touches(agent, hazard)\n"
+        + "process avoid   : always inside(agent, not grow(hazard, 1), frac=0.99)\n"
         + rules.agent_process()
         + "process scenery : always (unchanged(hazard) and unchanged(goal - grow(agent, 1))) weight 0.5\n"
     )

@@ -120,7 +120,7 @@ def make(seed: int) -> Instance:
         + f'region goal  = color("{world.PALETTE[col["goal"]]}") at start\n'
         + f'region walls = color("{world.PALETTE[world.WALL]}") at start\n\n'
         + "goal    reach    : at end inside(agent, goal)\n"
-        + "process corridor : always not touches(agent, walls)\n"
+        + "process corridor : always inside(agent, not grow(walls, 1), frac=0.99)\n"
         + rules.agent_process()
         + "process scenery  : always unchanged(walls, tol=0.03) weight 0.5\n"
         + "process pad      : always unchanged(goal - grow(agent, 1)) weight 0.5\n"

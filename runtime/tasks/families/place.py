@@ -67,7 +67,7 @@ def make(seed: int) -> Instance:
         + f'region target = color("{world.PALETTE[col["target"]]}") at start\n'
         + f'region other  = color("{world.PALETTE[col["other"]]}") at start\n\n'
         + "goal    next    : at end touches(agent, target)\n"
-        + "process apart   : always not (overlaps(agent, target) or overlaps(agent, other))\n"
+        + "process apart   : always inside(agent, not (target or other), frac=0.99)\n"
         + rules.agent_process()
         + "process stay    : always (unchanged(target) and unchanged(other))\n"
     )
@@ -90,7 +90,7 @@ def score(inst: Instance, video: np.ndarray) -> Score:
     other = s.region(world.hex_to_rgb(c["other"]["hex"]))
     last = s.agent.mask[-1]
     checks = {
-        "next_to_target": bool((last & dilate(target, 1)).any() and not (last & target).any()),
+        "next_to_target": bool((last & dilate(target, 1)).sum() >= 2 and not (last & target).any()),
         "no_overlap": not bool((s.agent.mask & (target | other)[None]).any()),
         "others_unchanged": s.region_unchanged(target) and s.region_unchanged(other),
         **s.common_checks(),

@@ -54,7 +54,7 @@ def make(seed: int) -> Instance:
         + f'region goal  = color("{world.PALETTE[col["goal"]]}") at start\n\n'
         + "goal    reach   : at end inside(agent, goal)\n"
         + "process hold    : always (still(other) and unchanged(spot))\n"
-        + "process apart   : always not touches(agent, spot)\n"
+        + "process apart   : always inside(agent, not grow(spot, 1), frac=0.99)\n"
         + rules.agent_process()
         + "process scenery : always unchanged(goal - grow(agent, 1)) weight 0.5\n"
     )
