@@ -155,5 +155,28 @@ def score_cmd(
             typer.echo(f"{r['instance']}: {r['error']}", err=True)
 
 
+@tasks_app.command("show")
+def show(
+    folder: Path = typer.Argument(..., help="an instance folder"),
+    out: Path = typer.Option(..., "-o", "--out", help="PNG file to write"),
+    video: Optional[Path] = typer.Option(None, "--video", help="show this video instead of the ground truth"),
+) -> None:
+    """Write a picture of an instance: first and last frame, and a filmstrip (every other frame)."""
+    import imageio.v3 as iio
+
+    from rulec.runtime.tasks import InstanceError, load_instance
+    from rulec.runtime.tasks.figures import sheet
+    from rulec.runtime.video_io import VideoReadError, read_video
+
+    try:
+        inst = load_instance(folder)
+        frames = inst.ground_truth if video is None else read_video(video)
+    except (InstanceError, VideoReadError) as exc:
+        _fail(str(exc))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    iio.imwrite(out, sheet(frames))
+    typer.echo(f"wrote {out}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(tasks_app, name="tasks")

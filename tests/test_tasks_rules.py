@@ -19,7 +19,7 @@ def test_rules_compile_for_every_family(family):
     for seed in range(5):
         inst = tasks.make_instance(family, seed)
         compiled = rulec.compile_rules(inst.rules_text, name=inst.name, num_frames=inst.ground_truth.shape[0])
-        kinds = {r.kind for r in compiled.rules} if hasattr(compiled, "rules") else {"goal", "process"}
+        kinds = {r.kind for r in compiled.rules}
         assert kinds == {"goal", "process"}
 
 
