@@ -7,6 +7,10 @@ score, so the region algebra's exact min/max and smooth products agree on binary
 
 from __future__ import annotations
 
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
+from typing import Iterator
+
 import kornia
 import torch
 from torch import Tensor
@@ -28,15 +32,61 @@ def first_frame(video: Tensor) -> Tensor:
     return video[:, :1].detach()
 
 
-def lab_distance(video: Tensor, hex_colour: str) -> Tensor:
-    """CIE Lab distance (Delta E 76) of every pixel to ``hex_colour``: ``(B, T, H, W)``."""
+_SHARED: ContextVar[dict | None] = ContextVar("rulec_shared_colour_space", default=None)
+
+
+@contextmanager
+def shared_colour_space() -> Iterator[None]:
+    """Within this block, each video is converted to Lab once and each colour distance is
+    computed once, however many detectors and semantics ask for it.
+
+    A reward evaluates its graph twice per call (exact under ``no_grad``, then smooth with
+    gradients); inside this block the first pass computes the distances with their graph
+    and the second reuses them. The memo lives only as long as the block, so nothing
+    carries over from one call to the next. Keys are the video object and its version
+    counter, so an in-place change of the video is never served a stale value.
+    """
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def _memo(key: tuple, video: Tensor, compute):
+    memo = _SHARED.get()
+    if memo is None:
+        return compute()
+    key = (id(video), video._version, *key)
+    hit = memo.get(key)
+    if hit is not None and hit[0] is video:
+        return hit[1]
+    with torch.enable_grad() if video.requires_grad else nullcontext():
+        value = compute()
+    memo[key] = (video, value)
+    return value
+
+
+def _lab(video: Tensor) -> Tensor:
     b, t, c, h, w = video.shape
-    lab = kornia.color.rgb_to_lab(video.reshape(b * t, c, h, w))
+    return kornia.color.rgb_to_lab(video.reshape(b * t, c, h, w))
+
+
+def _lab_distance(video: Tensor, hex_colour: str) -> Tensor:
+    b, t, _, h, w = video.shape
+    lab = _memo(("lab",), video, lambda: _lab(video))
     target = torch.tensor(hex_to_rgb01(hex_colour), dtype=video.dtype, device=video.device)
     target_lab = kornia.color.rgb_to_lab(target.view(1, 3, 1, 1))
     squared = (lab - target_lab).square().sum(1)
     # sqrt(s + tiny^2): exact to far below a Lab unit, and a finite gradient where s = 0.
     return (squared + 1e-12).sqrt().reshape(b, t, h, w)
+
+
+def lab_distance(video: Tensor, hex_colour: str) -> Tensor:
+    """CIE Lab distance (Delta E 76) of every pixel to ``hex_colour``: ``(B, T, H, W)``."""
+    hex_to_rgb01(hex_colour)  # a clear error before anything is computed
+    distance = _memo(("distance", hex_colour.lower()), video, lambda: _lab_distance(video, hex_colour))
+    return distance if torch.is_grad_enabled() else distance.detach()
 
 
 def color(sem: Semantics, video: Tensor, hex: str, tol: float = 12.0) -> Tensor:

@@ -216,3 +216,39 @@ def test_bad_constants_get_clear_errors():
         KERNELS["grow"](Exact(), torch.zeros(1, 2, 4, 4), -1)
     with pytest.raises(ValueError, match="between 0 and 1"):
         KERNELS["inside"](Exact(), torch.zeros(1, 2, 4, 4), torch.zeros(1, 2, 4, 4), 1.0)
+
+
+def test_shared_colour_space_gives_the_same_values_and_gradients():
+    from rulec.primitives.detectors import shared_colour_space
+
+    video = torch.rand(2, 3, 3, 8, 8, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+
+    def run():
+        v = video.clone().requires_grad_(True)
+        with torch.no_grad():
+            hard = [KERNELS["color"](Exact(), v, c) for c in ("#e53935", "#000000")]
+        soft = [KERNELS["color"](Smooth(), v, c) for c in ("#e53935", "#000000")]
+        (grad,) = torch.autograd.grad(sum(s.sum() for s in soft), v)
+        return hard, soft, grad
+
+    plain = run()
+    with shared_colour_space():
+        shared = run()
+    with shared_colour_space():
+        shared_again = run()
+    for a, b, c in zip(plain[0] + plain[1], shared[0] + shared[1], shared_again[0] + shared_again[1]):
+        assert torch.equal(a, b) and torch.equal(b, c)
+    # one Lab backward instead of two: the same sum, accumulated in another order
+    torch.testing.assert_close(plain[2], shared[2], rtol=1e-12, atol=1e-12)
+    assert torch.equal(shared[2], shared_again[2])
+
+
+def test_shared_colour_space_never_serves_a_video_changed_in_place():
+    from rulec.primitives.detectors import shared_colour_space
+
+    video = torch.ones(1, 2, 3, 4, 4)
+    with shared_colour_space():
+        before = KERNELS["color"](Exact(), video, "#ffffff")
+        video.zero_()
+        after = KERNELS["color"](Exact(), video, "#ffffff")
+    assert before.all() and not after.any()
