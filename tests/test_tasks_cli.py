@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+
+import numpy as np
 import shutil
 
 import typer
@@ -51,12 +53,12 @@ def test_make_then_score(tmp_path):
     result = json.loads(res.stdout)
     by_name = {r["instance"]: r for r in result["instances"]}
     assert by_name["maze_00003"]["success"] and by_name["waypoints_00003"]["success"]
-    assert not by_name["maze_00004"]["success"] and not by_name["maze_00004"]["checks"]["walls_untouched"]
+    assert not by_name["maze_00004"]["success"] and not by_name["maze_00004"]["checks"]["walls_avoided"]
     assert "no video" in by_name["waypoints_00004"]["error"]
     assert result["families"]["maze"]["success_rate"] == 0.5
     assert result["families"]["overall"]["success_rate"] == 0.5
     res = runner.invoke(_app(), ["tasks", "score", str(tmp_path / "out"), str(vids)])
-    assert res.exit_code == 0 and "overall" in res.output and "walls_untouched" in res.output
+    assert res.exit_code == 0 and "overall" in res.output and "walls_avoided" in res.output
 
 
 def test_usage_errors_exit_2(tmp_path):
@@ -67,3 +69,16 @@ def test_usage_errors_exit_2(tmp_path):
     (tmp_path / "empty").mkdir()
     res = runner.invoke(_app(), ["tasks", "score", str(tmp_path / "empty"), str(tmp_path)])
     assert res.exit_code == 2 and "no instance folders" in res.output
+
+
+def test_show_writes_a_picture(tmp_path):
+    import imageio.v3 as iio
+
+    inst = tasks.make_instance("hazard", 0)
+    folder = tasks.write_instance(inst, tmp_path / inst.name)
+    res = runner.invoke(_app(), ["tasks", "show", str(folder), "-o", str(tmp_path / "s.png")])
+    assert res.exit_code == 0, res.output
+    img = iio.imread(tmp_path / "s.png")
+    assert np.array_equal(img[:256, :256], np.repeat(np.repeat(inst.first_frame, 8, 0), 8, 1))
+    res = runner.invoke(_app(), ["tasks", "show", str(tmp_path / "nothing"), "-o", str(tmp_path / "t.png")])
+    assert res.exit_code == 2 and "no such directory" in res.output

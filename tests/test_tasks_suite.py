@@ -131,3 +131,13 @@ def test_scorers_do_not_import_the_compiler_or_primitives():
                     assert all(a.name == "world" for a in node.names), f"{file.name} imports from {n}"
                 else:
                     assert n.startswith(allowed + stdlib), f"{file.name} imports {n}"
+
+
+@pytest.mark.parametrize("family", FAMILIES)
+def test_off_palette_noise_and_a_speck_are_tolerated(family):
+    """Model videos have in-between colours: snapping to the first frame's palette absorbs them."""
+    inst = make_instance(family, 2)
+    rng = np.random.default_rng(0)
+    noisy = np.clip(inst.ground_truth.astype(int) + rng.integers(-12, 13, size=inst.ground_truth.shape), 0, 255).astype(np.uint8)
+    noisy[5, 0, 0] = world.rgb(inst.metadata["colours"]["agent"]["name"])  # a one-pixel speck
+    assert score(inst, noisy).success

@@ -22,8 +22,13 @@ T = world.NUM_FRAMES
 SOLVER_MAX_STEP = 3.0
 #: Frames the solved motion may use; the agent rests on the target for the remaining ones.
 MOTION_FRAMES = T - 2
-#: Smallest number of frames of motion a task must need.
+#: Smallest number of frames of motion a task must need, at the training clips' top speed.
 MIN_MOTION_FRAMES = 8
+CLIP_TOP_SPEED_PX = 2.0
+#: So the solution path is at least this long (pixels).
+MIN_PATH_PX = MIN_MOTION_FRAMES * CLIP_TOP_SPEED_PX
+#: Pad sizes (pixels a side), as in the training clips (which also use 4, too small to hold the disc).
+PAD_SIZES = (6, 8)
 
 
 @dataclass
@@ -132,6 +137,23 @@ def follow(waypoints, motion_frames: int | None = None, num_frames: int = T) -> 
     while len(out) < num_frames:
         out.append(pts[-1])
     return np.stack(out[:num_frames])
+
+
+def path_length(path) -> float:
+    """Length in pixels of a polyline (positions or waypoints)."""
+    p = np.asarray(path, dtype=float)
+    return float(np.hypot(*np.diff(p, axis=0).T).sum())
+
+
+def too_short(path) -> bool:
+    """The motion would take fewer than :data:`MIN_MOTION_FRAMES` frames at the clips' top speed."""
+    return path_length(path) < MIN_PATH_PX
+
+
+def pad_around(centre, size: int) -> tuple[np.ndarray, list[int]]:
+    """A square pad of ``size`` that holds the disc drawn at pixel ``centre``: (mask, box [x0, y0, x1, y1])."""
+    x0, y0 = int(centre[0]) - (size - 1) // 2, int(centre[1]) - (size - 1) // 2
+    return rect_at(x0, y0, size, size), [x0, y0, x0 + size, y0 + size]
 
 
 def motion_frames_of(path: np.ndarray) -> int:

@@ -13,13 +13,12 @@ import numpy as np
 from rulec.runtime import world
 from rulec.runtime.tasks import corrupt, rules
 from rulec.runtime.tasks.base import (
-    MIN_MOTION_FRAMES, Corruption, Family, Instance, Score, centres, colour_info, disc, follow, motion_frames_of,
-    pick_colours, rect_at, render, rng_for, segment_directions, swept, swept_line,
+    PAD_SIZES, Corruption, Family, Instance, Score, centres, colour_info, disc, follow, pad_around,
+    pick_colours, rect_at, too_short, render, rng_for, segment_directions, swept, swept_line,
 )
 from rulec.runtime.tasks.scoring import Scene, dilate
 
 NAME = "hazard"
-PAD = 7
 
 
 def _detour(rng, start, target, hazard):
@@ -48,7 +47,9 @@ def make(seed: int) -> Instance:
         target = rng.integers(3, 29, size=2)
         if not 18 <= np.hypot(*(target - start)) <= 28:
             continue
-        goal = rect_at(target[0] - PAD // 2, target[1] - PAD // 2, PAD, PAD)
+        goal, goal_box = pad_around(target, int(rng.choice(PAD_SIZES)))
+        if goal_box[0] < 0 or goal_box[1] < 0 or max(goal_box[2:]) > 32:
+            continue
         hw, hh = (int(v) for v in rng.integers(4, 8, size=2))
         mid = np.rint((start + target) / 2.0).astype(int)
         hazard = rect_at(mid[0] - hw // 2, mid[1] - hh // 2, hw, hh)
@@ -57,7 +58,7 @@ def make(seed: int) -> Instance:
         if not (swept_line(start, target) & hazard).any():
             continue
         w, path = _detour(rng, start, target, hazard)
-        if path is None or motion_frames_of(path) < MIN_MOTION_FRAMES:
+        if path is None or too_short([start, w, target]):
             continue
         break
     scene = world.paint(world.paint(world.blank(), goal, col["goal"]), hazard, col["hazard"])
@@ -77,8 +78,7 @@ def make(seed: int) -> Instance:
         "family": NAME,
         "seed": seed,
         "colours": {role: colour_info(c) for role, c in col.items()},
-        "positions": {"agent_start": centres([start])[0], "goal_box": [int(target[0] - PAD // 2), int(target[1] - PAD // 2),
-                      int(target[0] - PAD // 2 + PAD), int(target[1] - PAD // 2 + PAD)],
+        "positions": {"agent_start": centres([start])[0], "goal_box": goal_box, "goal_target": centres([target])[0],
                       "hazard_box": [int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1],
                       "detour": centres([w])[0]},
         "solution_path": centres(path),

@@ -1,9 +1,11 @@
-"""Maze: reach the goal cell through the corridors of a 3x3 maze without touching a wall.
+"""Maze: reach the goal cell through the corridors of a 4x4 maze without crossing a wall.
 
-Parameters: agent and goal colours, the maze (a random spanning tree of the 3x3 cell
-grid: 7-px corridors, 3-px walls), start and goal cells (2 to 4 moves apart, with at
-least one turn, and the straight line between them crossing a wall). Solver: the
-shortest path through the cell tree, along corridor centres.
+Drawn like the training clips' mazes (``runtime/clips.py``): 8-px cells, 2-px walls on
+the cell borders (no outer wall), corridors 6 px wide, so the disc passes within a pixel
+of the walls (touching them is normal; overlapping them is not). Parameters: agent and
+goal colours, the maze (a random spanning tree of the cells, lightly braided), start and
+goal cells 3 to 5 moves apart with at least one turn and with the straight line between
+them crossing a wall. Solver: the shortest cell route, along cell centres.
 """
 
 from __future__ import annotations
@@ -15,24 +17,25 @@ import numpy as np
 from rulec.runtime import world
 from rulec.runtime.tasks import corrupt, rules
 from rulec.runtime.tasks.base import (
-    MIN_MOTION_FRAMES, Corruption, Family, Instance, Score, centres, colour_info, follow, motion_frames_of,
-    pick_colours, rect_at, render, rng_for, segment_directions, swept, swept_line,
+    Corruption, Family, Instance, Score, centres, colour_info, follow, pick_colours, rect_at, render, rng_for,
+    segment_directions, swept, swept_line, too_short,
 )
 from rulec.runtime.tasks.scoring import Scene, dilate
 
 NAME = "maze"
-CELLS = 3
-ORIGIN = (2, 12, 22)  # first pixel of each cell's interior, along x and along y
-CELL = 7  # corridor width
-GAP = 3  # wall thickness between cells
+CELLS = 4
+CELL = 8  # cell pitch, as in the training clips
+GOAL_PAD = 6  # the goal fills the cell's corridor
+BRAID = 0.2  # chance that a wall left by the spanning tree is opened anyway
 
 
 def cell_centre(c) -> np.ndarray:
-    return np.array([ORIGIN[c[0]] + CELL // 2, ORIGIN[c[1]] + CELL // 2])
+    """Pixel the disc sits on in cell (column, row), as the clips snap it."""
+    return np.array([c[0] * CELL + CELL // 2, c[1] * CELL + CELL // 2])
 
 
 def carve(rng: np.random.Generator) -> set[frozenset]:
-    """Open passages of a random spanning tree over the cell grid (randomized depth-first search)."""
+    """Open passages: a random spanning tree (depth-first search) plus a few braids."""
     start = (int(rng.integers(CELLS)), int(rng.integers(CELLS)))
     seen, stack, passages = {start}, [start], set()
     while stack:
@@ -46,21 +49,25 @@ def carve(rng: np.random.Generator) -> set[frozenset]:
         passages.add(frozenset([(x, y), n]))
         seen.add(n)
         stack.append(n)
+    for x in range(CELLS):
+        for y in range(CELLS):
+            for n in ((x + 1, y), (x, y + 1)):
+                if n[0] < CELLS and n[1] < CELLS and rng.random() < BRAID:
+                    passages.add(frozenset([(x, y), n]))
     return passages
 
 
-def floor_mask(passages: set[frozenset]) -> np.ndarray:
-    """Pixels that are corridor (everything else is wall)."""
+def wall_mask(passages: set[frozenset]) -> np.ndarray:
+    """2-px walls on every closed border between cells, 1 px longer at each end (as the clips draw them)."""
     m = np.zeros((32, 32), dtype=bool)
-    for cx in range(CELLS):
-        for cy in range(CELLS):
-            m |= rect_at(ORIGIN[cx], ORIGIN[cy], CELL, CELL)
-    for p in passages:
-        (ax, ay), (bx, by) = sorted(p)
-        if ax != bx:  # horizontal neighbours: open the wall between them
-            m |= rect_at(ORIGIN[ax] + CELL, ORIGIN[ay], GAP, CELL)
-        else:
-            m |= rect_at(ORIGIN[ax], ORIGIN[ay] + CELL, CELL, GAP)
+    for x in range(CELLS):
+        for y in range(CELLS):
+            if x + 1 < CELLS and frozenset([(x, y), (x + 1, y)]) not in passages:
+                bx = (x + 1) * CELL
+                m |= world.rect_mask(32, bx - 1, y * CELL - 1, bx + 1, (y + 1) * CELL + 1)
+            if y + 1 < CELLS and frozenset([(x, y), (x, y + 1)]) not in passages:
+                by = (y + 1) * CELL
+                m |= world.rect_mask(32, x * CELL - 1, by - 1, (x + 1) * CELL + 1, by + 1)
     return m
 
 
@@ -98,29 +105,28 @@ def make(seed: int) -> Instance:
     cells = [(x, y) for x in range(CELLS) for y in range(CELLS)]
     while True:
         passages = carve(rng)
-        floor = floor_mask(passages)
-        walls = ~floor
+        walls = wall_mask(passages)
         a, b = (cells[i] for i in rng.choice(len(cells), size=2, replace=False))
         route = cell_path(passages, a, b)
-        if not 3 <= len(route) <= 5:
+        if not 4 <= len(route) <= 6:
             continue
         waypoints = corners([cell_centre(c) for c in route])
-        if len(waypoints) < 3 or not (swept_line(waypoints[0], waypoints[-1]) & dilate(walls, 1)).any():
+        if len(waypoints) < 3 or not (swept_line(waypoints[0], waypoints[-1]) & walls).any():
             continue
         path = follow(waypoints)
-        if path is None or motion_frames_of(path) < MIN_MOTION_FRAMES or (swept(path) & dilate(walls, 1)).any():
+        if path is None or too_short(waypoints) or (swept(path) & walls).any():
             continue
         break
-    gx, gy = ORIGIN[b[0]], ORIGIN[b[1]]
-    scene = world.paint(world.paint(world.blank(), walls, world.WALL), rect_at(gx, gy, CELL, CELL), col["goal"])
+    gx, gy = b[0] * CELL + (CELL - GOAL_PAD) // 2, b[1] * CELL + (CELL - GOAL_PAD) // 2
+    scene = world.paint(world.paint(world.blank(), rect_at(gx, gy, GOAL_PAD, GOAL_PAD), col["goal"]), walls, world.WALL)
     video = render(scene, [(col["agent"], path)])
-    prompt = f"Move the {col['agent']} disc to the {col['goal']} square through the maze without touching the black walls."
+    prompt = f"Move the {col['agent']} disc to the {col['goal']} square through the maze without crossing the black walls."
     text = (
         rules.header(NAME, prompt, world.PALETTE[col["agent"]])
         + f'region goal  = color("{world.PALETTE[col["goal"]]}") at start\n'
         + f'region walls = color("{world.PALETTE[world.WALL]}") at start\n\n'
         + "goal    reach    : at end inside(agent, goal)\n"
-        + "process corridor : always inside(agent, not grow(walls, 1), frac=0.99)\n"
+        + "process corridor : always inside(agent, not walls, frac=0.99)\n"
         + rules.agent_process()
         + "process scenery  : always unchanged(walls, tol=0.03) weight 0.5\n"
         + "process pad      : always unchanged(goal - grow(agent, 1)) weight 0.5\n"
@@ -129,7 +135,7 @@ def make(seed: int) -> Instance:
         "family": NAME,
         "seed": seed,
         "colours": {**{role: colour_info(c) for role, c in col.items()}, "walls": colour_info(world.WALL)},
-        "positions": {"agent_start": centres([path[0]])[0], "goal_box": [gx, gy, gx + CELL, gy + CELL],
+        "positions": {"agent_start": centres([path[0]])[0], "goal_box": [gx, gy, gx + GOAL_PAD, gy + GOAL_PAD],
                       "start_cell": list(a), "goal_cell": list(b)},
         "maze": {"cells": CELLS, "passages": sorted(sorted(list(c) for c in p) for p in passages), "route": [list(c) for c in route]},
         "solution_path": centres(path),
@@ -143,29 +149,24 @@ def score(inst: Instance, video: np.ndarray) -> Score:
     s = Scene(inst.first_frame, video, world.hex_to_rgb(c["agent"]["hex"]), world.rgb(world.BACKGROUND))
     checks = {
         "goal_reached": s.ends_inside(s.region(world.hex_to_rgb(c["goal"]["hex"]))),
-        "walls_untouched": s.never_touches(s.region(world.hex_to_rgb(c["walls"]["hex"]))),
+        "walls_avoided": not bool((s.agent.mask & s.region(world.hex_to_rgb(c["walls"]["hex"]))[None]).any()),
         **s.common_checks(),
     }
-    return Score.from_checks(checks, {"goal_reached": 2.0, "walls_untouched": 2.0})
+    return Score.from_checks(checks, {"goal_reached": 2.0, "walls_avoided": 2.0})
 
 
 def wall_block(inst: Instance) -> np.ndarray:
-    """A block of wall (at least 30 pixels) away from the agent's path, to repaint."""
-    walls = world.colour_mask(inst.first_frame, world.WALL)
-    clear = ~dilate(swept(corrupt.agent_path(inst)), 2)
-    for y in range(0, 25):
-        for x in range(0, 25):
-            block = rect_at(x, y, 8, 8) & walls & clear
-            if block.sum() >= 30:
-                return block
-    return walls & clear
+    """The 10x10 block holding the most wall pixels away from the agent's path, to repaint."""
+    walls = world.colour_mask(inst.first_frame, world.WALL) & ~dilate(swept(corrupt.agent_path(inst)), 2)
+    blocks = [rect_at(x, y, 10, 10) & walls for y in range(0, 23) for x in range(0, 23)]
+    return max(blocks, key=lambda m: int(m.sum()))
 
 
 FAMILY = Family(
     NAME,
-    "reach the goal cell through a 3x3 maze, never touching a wall",
+    "reach the goal cell through a 4x4 maze, never crossing a wall",
     make,
     score,
     corrupt.common("goal_reached", wall_block)
-    + (Corruption("wall_crossing", "walls_untouched", corrupt.straight_to_end),),
+    + (Corruption("wall_crossing", "walls_avoided", corrupt.straight_to_end),),
 )

@@ -1,7 +1,7 @@
 """Navigate: move the agent disc onto a goal square in an open field.
 
-Parameters: agent and goal colours, goal size (7 or 9 px), positions (at least 8 frames
-of motion apart). Solver: a straight line at constant speed, then rest on the goal.
+Parameters: agent and goal colours, goal size (6 or 8 px), positions (at least 16 px,
+8 frames at the training clips' top speed, apart). Solver: a straight line at constant speed, then rest on the goal.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import numpy as np
 from rulec.runtime import world
 from rulec.runtime.tasks import corrupt, rules
 from rulec.runtime.tasks.base import (
-    MIN_MOTION_FRAMES, Family, Instance, Score, centres, colour_info, disc, follow, motion_frames_of,
-    pick_colours, rect_at, render, rng_for, segment_directions,
+    PAD_SIZES, Family, Instance, Score, centres, colour_info, disc, follow, pad_around,
+    pick_colours, render, too_short, rng_for, segment_directions,
 )
 from rulec.runtime.tasks.scoring import Scene, dilate
 
@@ -23,15 +23,13 @@ def make(seed: int) -> Instance:
     rng = rng_for(NAME, seed)
     col = pick_colours(rng, [("agent", world.AGENT_COLOURS), ("goal", world.PAD_COLOURS)])
     while True:
-        g = int(rng.choice([7, 9]))
-        gx, gy = (int(v) for v in rng.integers(1, 32 - g, size=2))
-        start = rng.integers(2, 30, size=2)
-        goal_mask = rect_at(gx, gy, g, g)
-        target = np.array([gx + g // 2, gy + g // 2])
-        if (disc(start) & dilate(goal_mask, 2)).any():
+        g = int(rng.choice(PAD_SIZES))
+        start, target = rng.integers(2, 30, size=(2, 2))
+        goal_mask, goal_box = pad_around(target, g)
+        if (disc(start) & dilate(goal_mask, 2)).any() or goal_box[0] < 0 or goal_box[1] < 0 or max(goal_box[2:]) > 32:
             continue
         path = follow([start, target])
-        if path is None or motion_frames_of(path) < MIN_MOTION_FRAMES:
+        if path is None or too_short([start, target]):
             continue
         break
     scene = world.paint(world.blank(), goal_mask, col["goal"])
@@ -48,7 +46,7 @@ def make(seed: int) -> Instance:
         "family": NAME,
         "seed": seed,
         "colours": {role: colour_info(c) for role, c in col.items()},
-        "positions": {"agent_start": centres([start])[0], "goal_box": [gx, gy, gx + g, gy + g]},
+        "positions": {"agent_start": centres([start])[0], "goal_box": goal_box, "goal_target": centres([target])[0]},
         "solution_path": centres(path),
         "plan_caption": world.caption(col["agent"], segment_directions([start, target])),
     }

@@ -13,7 +13,7 @@ import numpy as np
 from rulec.runtime import world
 from rulec.runtime.tasks import corrupt, rules
 from rulec.runtime.tasks.base import (
-    MIN_MOTION_FRAMES, Corruption, Family, Instance, Score, centres, colour_info, disc, follow, motion_frames_of,
+    Corruption, Family, Instance, Score, centres, colour_info, disc, follow, too_short,
     pick_colours, rect_at, render, rng_for, segment_directions, swept,
 )
 from rulec.runtime.tasks.corrupt import HALF
@@ -48,7 +48,7 @@ def make(seed: int) -> Instance:
             if not (2 <= end[0] <= 29 and 2 <= end[1] <= 29):
                 continue
             cand = follow([start, end])
-            if cand is None or motion_frames_of(cand) < MIN_MOTION_FRAMES:
+            if cand is None or too_short([start, end]):
                 continue
             if (swept(cand) & (target | dilate(other, 2))).any():
                 continue

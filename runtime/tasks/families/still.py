@@ -12,14 +12,13 @@ import numpy as np
 from rulec.runtime import world
 from rulec.runtime.tasks import corrupt, rules
 from rulec.runtime.tasks.base import (
-    MIN_MOTION_FRAMES, Corruption, Family, Instance, Score, centres, colour_info, disc, follow, motion_frames_of,
-    pick_colours, rect_at, render, rng_for, segment_directions, swept,
+    PAD_SIZES, Corruption, Family, Instance, Score, centres, colour_info, disc, follow, pad_around,
+    pick_colours, too_short, render, rng_for, segment_directions, swept,
 )
 from rulec.runtime.tasks.corrupt import HALF
 from rulec.runtime.tasks.scoring import Scene, dilate
 
 NAME = "still"
-PAD = 7
 
 
 def make(seed: int) -> Instance:
@@ -28,11 +27,11 @@ def make(seed: int) -> Instance:
     while True:
         start = rng.integers(2, 30, size=2)
         target = rng.integers(3, 29, size=2)
-        goal = rect_at(target[0] - PAD // 2, target[1] - PAD // 2, PAD, PAD)
-        if (disc(start) & dilate(goal, 2)).any():
+        goal, goal_box = pad_around(target, int(rng.choice(PAD_SIZES)))
+        if (disc(start) & dilate(goal, 2)).any() or goal_box[0] < 0 or goal_box[1] < 0 or max(goal_box[2:]) > 32:
             continue
         path = follow([start, target])
-        if path is None or motion_frames_of(path) < MIN_MOTION_FRAMES:
+        if path is None or too_short([start, target]):
             continue
         d = (target - start).astype(float)
         normal = np.array([-d[1], d[0]]) / np.hypot(*d)
@@ -63,7 +62,7 @@ def make(seed: int) -> Instance:
         "seed": seed,
         "colours": {role: colour_info(c) for role, c in col.items()},
         "positions": {"agent_start": centres([start])[0], "other": centres([other_pos])[0],
-                      "goal_box": [int(target[0] - PAD // 2), int(target[1] - PAD // 2), int(target[0] - PAD // 2 + PAD), int(target[1] - PAD // 2 + PAD)]},
+                      "goal_box": goal_box, "goal_target": centres([target])[0]},
         "solution_path": centres(path),
         "plan_caption": world.caption(col["agent"], segment_directions([start, target])),
     }

@@ -1,6 +1,6 @@
 """Waypoints: visit the first pad, then the second, and stop on the second.
 
-Parameters: agent and two pad colours, positions (pads 7x7; the straight line from the
+Parameters: agent and two pad colours, positions (pads 6 or 8 px; the straight line from the
 start to the second pad misses the first, so skipping it or reversing the order is
 visible, and the way to the first pad misses the second). Solver: straight to the first pad, then straight to the second.
 """
@@ -12,17 +12,12 @@ import numpy as np
 from rulec.runtime import world
 from rulec.runtime.tasks import corrupt, rules
 from rulec.runtime.tasks.base import (
-    MIN_MOTION_FRAMES, Corruption, Family, Instance, Score, centres, colour_info, disc, follow, motion_frames_of,
-    pick_colours, rect_at, render, rng_for, segment_directions, swept_line,
+    PAD_SIZES, Corruption, Family, Instance, Score, centres, colour_info, disc, follow, pad_around,
+    pick_colours, render, too_short, rng_for, segment_directions, swept_line,
 )
 from rulec.runtime.tasks.scoring import Scene, dilate, inside
 
 NAME = "waypoints"
-PAD = 7
-
-
-def _pad(c) -> np.ndarray:
-    return rect_at(int(c[0]) - PAD // 2, int(c[1]) - PAD // 2, PAD, PAD)
 
 
 def make(seed: int) -> Instance:
@@ -31,14 +26,16 @@ def make(seed: int) -> Instance:
     while True:
         start = rng.integers(2, 30, size=2)
         p1, p2 = rng.integers(3, 29, size=(2, 2))
-        pad1, pad2 = _pad(p1), _pad(p2)
+        (pad1, box1), (pad2, box2) = (pad_around(p, int(rng.choice(PAD_SIZES))) for p in (p1, p2))
+        if min(box1[:2] + box2[:2]) < 0 or max(box1[2:] + box2[2:]) > 32:
+            continue
         start_disc = disc(start)
         if (dilate(pad1, 2) & (pad2 | start_disc)).any() or (dilate(pad2, 2) & start_disc).any():
             continue
         if (swept_line(start, p2) & dilate(pad1, 1)).any() or (swept_line(start, p1) & dilate(pad2, 1)).any():
             continue
         path = follow([start, p1, p2])
-        if path is None or motion_frames_of(path) < MIN_MOTION_FRAMES or follow([start, p2, p1]) is None:
+        if path is None or too_short([start, p1, p2]) or follow([start, p2, p1]) is None:
             continue
         break
     scene = world.paint(world.paint(world.blank(), pad1, col["first"]), pad2, col["second"])
@@ -53,12 +50,12 @@ def make(seed: int) -> Instance:
         + rules.agent_process()
         + "process scenery : always (unchanged(first - grow(agent, 1)) and unchanged(second - grow(agent, 1))) weight 0.5\n"
     )
-    box = lambda c: [int(c[0]) - PAD // 2, int(c[1]) - PAD // 2, int(c[0]) - PAD // 2 + PAD, int(c[1]) - PAD // 2 + PAD]
     meta = {
         "family": NAME,
         "seed": seed,
         "colours": {role: colour_info(c) for role, c in col.items()},
-        "positions": {"agent_start": centres([start])[0], "first_box": box(p1), "second_box": box(p2)},
+        "positions": {"agent_start": centres([start])[0], "first_box": box1, "second_box": box2,
+                      "first_target": centres([p1])[0], "second_target": centres([p2])[0]},
         "solution_path": centres(path),
         "plan_caption": world.caption(col["agent"], segment_directions([start, p1, p2])),
     }
@@ -85,8 +82,8 @@ def score(inst: Instance, video: np.ndarray) -> Score:
 def wrong_order(inst: Instance) -> np.ndarray:
     """Second pad first, then the first pad (and stop there)."""
     m = inst.metadata["positions"]
-    p1 = np.array(m["first_box"][:2]) + PAD // 2
-    p2 = np.array(m["second_box"][:2]) + PAD // 2
+    p1 = np.floor(m["first_target"]).astype(int)
+    p2 = np.floor(m["second_target"]).astype(int)
     return corrupt.with_path(inst, follow([corrupt.agent_path(inst)[0], p2, p1]))
 
 
