@@ -23,6 +23,7 @@ KERNELS: dict[str, Callable] = {
     "area": measures.area,
     "speed": measures.speed,
     "distance": measures.distance,
+    "components": measures.components,
     # atoms and comparisons
     "inside": atoms.inside,
     "overlaps": atoms.overlaps,

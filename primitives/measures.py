@@ -8,6 +8,7 @@ exactly its mass-weighted mean (no prior mass mixed in).
 
 from __future__ import annotations
 
+import kornia
 import torch
 from torch import Tensor
 
@@ -80,3 +81,29 @@ def distance(sem: Semantics, a: Tensor, b: Tensor) -> Tensor:
     ax, ay = centroid(a)
     bx, by = centroid(b)
     return norm(sem, ax - bx, ay - by)
+
+
+def components(sem: Semantics, o: Tensor) -> Tensor:
+    """Number of 8-connected components of the mask thresholded at 0.5, per frame.
+
+    Counting is not differentiable (kornia.contrib.connected_components labels pixels by
+    repeated max-pooling): both semantics give the same count, without gradient.
+    Labelling runs n and 2n propagation steps for n = 4, 8, 16, ... until the two agree:
+    labels only grow, so agreement means a fixed point, i.e. every component is labelled
+    (exact for any shape; small blobs cost a few dozen cheap steps).
+    """
+    with torch.no_grad():
+        b, t, h, w = o.shape
+        binary = (o.detach() > 0.5).to(torch.float32).reshape(b * t, 1, h, w)
+        steps = 4
+        labels = kornia.contrib.connected_components(binary, num_iterations=steps)
+        while steps < h * w:
+            more = kornia.contrib.connected_components(binary, num_iterations=2 * steps)
+            steps *= 2
+            if torch.equal(more, labels):
+                break
+            labels = more
+        # a component's label is the largest pixel id in it: count the pixels that carry their own id
+        ids = torch.arange(h * w, device=o.device).view(1, 1, h, w) + 1 + (torch.arange(b * t, device=o.device) * h * w).view(-1, 1, 1, 1)
+        count = ((labels == ids) & (binary > 0)).sum((-3, -2, -1))
+    return count.reshape(b, t).to(o.dtype)

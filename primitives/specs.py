@@ -110,6 +110,16 @@ _fn("x", "measure", [Param("o", M)], S, f"Horizontal centroid of a mask (mass-no
 _fn("y", "measure", [Param("o", M)], S, f"Vertical centroid of a mask (mass-normalized), 0 = top, 1 = bottom; {EMPTY_CENTROID:g} when empty (mass < {EMPTY_MASS:g} px).", "centroid of the mask", "centroid of the soft mask")
 _fn("area", "measure", [Param("o", M)], S, "Fraction of the frame a mask covers.", "mean of the mask", "mean of the soft mask")
 _fn("speed", "measure", [Param("o", M)], S, "Centroid displacement per frame (normalized units); 0 at frame 0 and when empty.", "|c_t - c_{t-1}|", f"sqrt(d^2 + eps^2) - eps of the centroid step, eps = {NORM_EPS:g}")
+_fn(
+    "components",
+    "measure",
+    [Param("o", M)],
+    S,
+    "Number of separate pieces (8-connected components) of a mask thresholded at 0.5; catches a duplicated or torn object.",
+    "count from kornia.contrib.connected_components; no gradient",
+    "the same count (not differentiable: pair it with differentiable rules)",
+    example="components(agent) < 1.5",
+)
 _fn("distance", "measure", [Param("a", M), Param("b", M)], S, "Distance between the centroids of two masks (normalized units); an empty mask sits at the frame centre.", "|c_a - c_b|", f"sqrt(d^2 + eps^2) - eps, eps = {NORM_EPS:g}")
 
 # ---------------------------------------------------------------- atoms

@@ -252,3 +252,49 @@ def test_shared_colour_space_never_serves_a_video_changed_in_place():
         video.zero_()
         after = KERNELS["color"](Exact(), video, "#ffffff")
     assert before.all() and not after.any()
+
+
+def _flood_fill_count(mask) -> int:
+    """Reference: 8-connected components by an explicit flood fill."""
+    h, w = len(mask), len(mask[0])
+    seen = [[False] * w for _ in range(h)]
+    count = 0
+    for y0 in range(h):
+        for x0 in range(w):
+            if not mask[y0][x0] or seen[y0][x0]:
+                continue
+            count += 1
+            stack = [(y0, x0)]
+            seen[y0][x0] = True
+            while stack:
+                y, x = stack.pop()
+                for dy in (-1, 0, 1):
+                    for dx in (-1, 0, 1):
+                        v, u = y + dy, x + dx
+                        if 0 <= v < h and 0 <= u < w and mask[v][u] and not seen[v][u]:
+                            seen[v][u] = True
+                            stack.append((v, u))
+    return count
+
+
+@given(
+    cells=st.integers(1, 10).flatmap(
+        lambda h: st.integers(1, 10).flatmap(lambda w: st.lists(st.lists(st.booleans(), min_size=w, max_size=w), min_size=h, max_size=h))
+    )
+)
+def test_components_counts_like_a_flood_fill(cells):
+    mask = torch.tensor(cells, dtype=torch.float64)[None, None]
+    want = _flood_fill_count(cells)
+    for sem in SEMANTICS:
+        soft = mask * 0.8 + 0.1  # thresholded at 0.5
+        assert KERNELS["components"](sem, soft).item() == want
+
+
+def test_components_counts_a_duplicated_sprite():
+    video = torch.ones(1, 2, 3, 16, 16)
+    red = torch.tensor([229, 57, 53]).div(255).view(3, 1, 1)
+    video[0, :, :, 2:5, 2:5] = red
+    video[0, 1, :, 10:13, 10:13] = red  # a second disc appears
+    for sem in SEMANTICS:
+        agent = KERNELS["color"](sem, video, "#e53935")
+        assert KERNELS["components"](sem, agent).tolist() == [[1.0, 2.0]]
