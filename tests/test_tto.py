@@ -106,3 +106,22 @@ def test_bad_config_is_rejected():
         TTOConfig(sample_steps=2, grad_steps=3)
     with pytest.raises(ValueError, match="noise"):
         TTOConfig(noise="sometimes")
+
+
+def test_real_compiled_rules_drive_the_loss_down():
+    """The contract's RewardModule (compiled from a suite task's rules) as the reward."""
+    import numpy as np
+
+    from rulec import compile_rules
+    from rulec.runtime.reasoner import TaskInput
+    from rulec.runtime.tasks import make_instance
+
+    inst = make_instance("navigate", 0)
+    reward = compile_rules(inst.rules_text, num_frames=8).to_reward()
+    first = torch.from_numpy(np.ascontiguousarray(inst.first_frame)).permute(2, 0, 1).float() / 255.0
+    task = TaskInput(first_frame=first, caption="", num_frames=8)
+    result = optimize(PixelWanReasoner(), task, reward, TTOConfig(max_steps=4, lr=1e-2, patience=10, **CFG))
+    losses = [r.loss for r in result.history]
+    assert not result.history[0].passed
+    assert losses[-1] < losses[0]
+    assert set(result.final["rules"]) == {r.name for r in reward(result.video[None]).rules}
