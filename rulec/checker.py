@@ -20,7 +20,7 @@ from rulec.diagnostics import Diagnostic, did_you_mean, error, warning
 from rulec.limits import MAX_DEPTH, MAX_NUMBER, MAX_PIXELS
 from rulec.parser import RESERVED
 from rulec.primitives.registry import Kind, PrimitiveSpec, functions
-from rulec.span import Span, span_at
+from rulec.span import Span, join, span_at
 
 _HEX = re.compile(r"#[0-9a-fA-F]{6}")
 
@@ -425,15 +425,17 @@ class Checker:
         params = spec.params
         bound: dict[str, tuple] = {}
         ok = True
-        for i, arg in enumerate(e.args):
-            if i >= len(params):
-                self.err("E202", f"{spec.name}() takes at most {len(params)} argument"
-                                 f"{'s' if len(params) != 1 else ''}; found {len(e.args)}", arg.span,
-                         spec.signature())
-                ok = False
+        extra = e.args[len(params):]
+        if extra:
+            first, last = extra[0].span, extra[-1].span
+            self.err("E202", f"{spec.name}() takes at most {len(params)} argument"
+                             f"{'s' if len(params) != 1 else ''}; found {len(e.args)}",
+                     join(first, last) if first and last else e.span, spec.signature())
+            ok = False
+            for arg in extra:
                 self.infer(arg)
-                continue
-            bound[params[i].name] = (params[i], arg)
+        for param, arg in zip(params, e.args):
+            bound[param.name] = (param, arg)
         by_name = {p.name: p for p in params}
         for kw in e.keywords:
             param = by_name.get(kw.name)
