@@ -56,6 +56,11 @@ verdict) and **smooth** (differentiable, for optimization). Kernels live in
   `not eventually A == always not A` exactly). A window that selects no frame raises
   `rulec.primitives.temporal.WindowError`. `always`/`eventually` are cumulative reductions
   (memory linear in T); `until`/`release` use a `(B, T, T)` table.
+- **Counting** (`components`) uses `kornia.contrib.connected_components`: exact in both
+  semantics and without gradient; pair it with differentiable rules (`present`, `area`).
+- **Sharing work.** Inside `with rulec.primitives.detectors.shared_colour_space():` each video
+  is converted to Lab once and each colour distance computed once, across detectors and
+  across the exact and smooth passes (values equal; see `benchmarks/reward_speed.py`).
 - **Lowerings** done by the compiler: `A then B` = `eventually(A and eventually[offset 1] B)`;
   `progress[a:b] m` = `always[a:b] decreasing(m)`; `A implies B` = `(not A) or B`; `not` is
   pushed down to atoms (`release` is the dual of `until`).
