@@ -54,8 +54,8 @@ def render_figure(result: CheckResult):
         mask = value[0].detach().float().cpu().numpy()
         (objects if decl.role == "object" else regions).append((decl.name, np.broadcast_to(mask, (num_frames, *mask.shape[1:]))))
 
-    fig = plt.figure(figsize=(max(8, 1.1 * len(shown)), 3.2 + 0.35 * len(report.rules)), dpi=110)
-    grid = fig.add_gridspec(2, len(shown), height_ratios=[1, 1.6])
+    fig = plt.figure(figsize=(max(8, 1.25 * len(shown)), 4.6 + 0.2 * len(report.rules)), dpi=110)
+    grid = fig.add_gridspec(2, len(shown), height_ratios=[1.2, 1.6])
     tracks = {name: _centroids(mask) for name, mask in objects}
     for col, t in enumerate(shown):
         ax = fig.add_subplot(grid[0, col])

@@ -50,7 +50,9 @@ class RuleResult:
     window: tuple[int, int] | None = None  # frames [lo, hi) the top temporal operator covers
 
     def failed_frames(self, index: int = 0) -> list[int]:
-        """Frames (inside the rule's window) where the rule's body does not hold."""
+        """Frames (inside the rule's window) where the rule's body does not hold; none if the rule passes."""
+        if bool(self.passed[index]):
+            return []
         lo, hi = self.window if self.window else (0, self.trace.shape[-1])
         row = self.trace[index]
         return [t for t in range(lo, hi) if float(row[t]) <= 0.0]

@@ -1,0 +1,84 @@
+"""`rulec check` and `rulec explain` on the tutorial's videos: exit codes, JSON, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from rulec.cli import app
+
+TUTORIAL = Path(__file__).resolve().parents[1] / "examples" / "tutorial"
+RULES = TUTORIAL / "deliver.rules"
+
+
+def run(*args) -> "object":
+    return CliRunner().invoke(app, [str(a) for a in args])
+
+
+def test_good_video_passes_with_exit_0():
+    result = run("check", RULES, TUTORIAL / "good.mp4")
+    assert result.exit_code == 0, result.output
+    assert "PASS: 6/6 rules pass" in result.output
+
+
+def test_broken_video_fails_with_exit_1_naming_the_broken_rules():
+    result = run("check", RULES, TUTORIAL / "broken.mp4", "--json")
+    assert result.exit_code == 1
+    data = json.loads(result.output)
+    assert set(data) == {"video", "rules_file", "frames", "passed", "loss", "rules"}
+    assert data["passed"] is False and data["frames"] == 16
+    verdicts = {r["name"]: r["passed"] for r in data["rules"]}
+    assert verdicts == {"route": False, "stop": True, "safe": False, "one": True, "steady": True, "scene": False}
+    for rule in data["rules"]:
+        assert set(rule) == {"name", "kind", "weight", "passed", "robustness", "smooth", "failed_frames"}
+        assert (rule["robustness"] > 0) == rule["passed"]
+        assert (rule["failed_frames"] == []) == rule["passed"]
+    safe = next(r for r in data["rules"] if r["name"] == "safe")
+    assert safe["failed_frames"] == [5, 6, 7, 8, 9]  # the frames the disc crosses the orange zone
+
+
+def test_corrupt_video_is_a_clear_error_with_exit_2(tmp_path):
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"\x00\x00\x00\x18ftypmp42 this is not a video")
+    result = run("check", RULES, bad)
+    assert result.exit_code == 2
+    assert "cannot read video" in result.output and "bad.mp4" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_missing_files_and_invalid_rules(tmp_path):
+    assert run("check", tmp_path / "none.rules", TUTORIAL / "good.mp4").exit_code == 2
+    assert run("check", RULES, tmp_path / "none.mp4").exit_code == 2
+    broken_rules = tmp_path / "typo.rules"
+    broken_rules.write_text(RULES.read_text().replace("inside(disc, drop)\n", "insde(disc, drop)\n"))
+    result = run("check", broken_rules, TUTORIAL / "good.mp4")
+    assert result.exit_code == 1
+    assert "E102" in result.output and "did you mean 'inside'" in result.output
+
+
+def test_window_longer_than_the_video_is_reported_against_the_rule(tmp_path):
+    rules = tmp_path / "late.rules"
+    rules.write_text(RULES.read_text() + "goal late : eventually[20:] inside(disc, drop)\n")
+    result = run("check", rules, TUTORIAL / "good.mp4")
+    assert result.exit_code == 1
+    assert "late.rules:16:" in result.output and "window" in result.output
+
+
+@pytest.mark.parametrize("suffix", [".html", ".png"])
+def test_explain_writes_a_report(tmp_path, suffix):
+    out = tmp_path / f"report{suffix}"
+    result = run("explain", RULES, TUTORIAL / "broken.mp4", "-o", out)
+    assert result.exit_code == 0, result.output
+    data = out.read_bytes()
+    if suffix == ".png":
+        assert data.startswith(b"\x89PNG")
+    else:
+        text = data.decode()
+        assert "FAIL" in text and "safe" in text and "5-9" in text and "data:image/png;base64," in text
+
+
+def test_explain_refuses_an_unknown_format(tmp_path):
+    assert run("explain", RULES, TUTORIAL / "good.mp4", "-o", tmp_path / "r.pdf").exit_code == 2
