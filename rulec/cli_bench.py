@@ -1,0 +1,109 @@
+"""``rulec bench`` and ``rulec bench report``: a thin shell over :mod:`rulec.runtime.bench`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+bench_app = typer.Typer(help="Compare test-time optimization with Best-of-N and a plan in the prompt.")
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+@bench_app.callback(invoke_without_command=True)
+def run(
+    ctx: typer.Context,
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="results folder (resumed if it exists)"),
+    families: str = typer.Option("all", help="comma-separated family names, or 'all'"),
+    n: int = typer.Option(30, help="instances per family"),
+    seed: int = typer.Option(0, help="run seed (instance seeds derive from it)"),
+    budget: str = typer.Option("200", help="model evaluations per instance for best-of-n and tto; several: 100,200,400"),
+    methods: str = typer.Option(",".join(("base", "plan-in-prompt", "best-of-n", "tto")), help="comma-separated methods"),
+    shard: str = typer.Option("0/1", help="run slice I/N of the items (0-based)"),
+    workers: int = typer.Option(1, help="parallel worker processes on this machine"),
+    max_steps: int = typer.Option(16, help="TTO optimization steps at most"),
+    sample_steps: int = typer.Option(8, help="denoising steps per sample"),
+    grad_steps: int = typer.Option(2, help="TTO: backprop through the last K denoising steps"),
+    lr: float = typer.Option(1e-3, help="TTO learning rate"),
+    rank: int = typer.Option(4, help="TTO LoRA rank"),
+    noise: str = typer.Option("fixed", help="TTO noise policy: fixed | fresh"),
+    model: Optional[Path] = typer.Option(None, help="embedded model weights folder (default: shipped)"),
+) -> None:
+    """Run every (instance, method, budget) of this shard; results are appended as they finish.
+
+    `rulec bench report DIR` merges and prints the results.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    if out is None:
+        _fail("missing -o/--out: the results folder")
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from rulec.runtime import bench, tasks
+
+    try:
+        names = sorted(tasks.FAMILIES) if families == "all" else [f.strip() for f in families.split(",") if f.strip()]
+        unknown = [f for f in names if f not in tasks.FAMILIES]
+        if unknown:
+            raise ValueError(f"unknown famil{'ies' if len(unknown) > 1 else 'y'} {', '.join(unknown)}; known: {', '.join(sorted(tasks.FAMILIES))}")
+        chosen = [m.strip() for m in methods.split(",") if m.strip()]
+        bad = [m for m in chosen if m not in bench.METHODS]
+        if bad:
+            raise ValueError(f"unknown method {', '.join(bad)}; choose from {', '.join(bench.METHODS)}")
+        budgets = [int(b) for b in budget.split(",")]
+        if n < 1 or any(b < 1 for b in budgets):
+            raise ValueError("--n and --budget must be positive")
+        part = bench.parse_shard(shard)
+        settings = bench.BenchSettings(sample_steps, grad_steps, lr, rank, max_steps, noise, str(model) if model else None)
+        items = bench.work_items(names, n, seed, budgets, chosen)
+    except ValueError as err:
+        _fail(str(err))
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()) as progress:
+        bar = progress.add_task("bench", total=None)
+
+        def update(record, done, total):
+            progress.update(bar, completed=done, total=total, description=f"{record['method']:>14} {record['family']}: {'ok' if record['success'] else 'fail'}")
+
+        try:
+            finished = bench.run_bench(items, out, settings, shard=part, workers=workers, on_result=update)
+        except ValueError as err:
+            _fail(str(err))
+    typer.echo(f"{len(finished)} items run; results in {out}")
+
+
+@bench_app.command("report")
+def report(
+    out: Path = typer.Argument(..., help="results folder (all shards are merged)"),
+    as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
+    markdown: Optional[Path] = typer.Option(None, help="also write the Markdown tables to this file"),
+    plot: Optional[Path] = typer.Option(None, help="also write the success-vs-budget plot (PNG)"),
+) -> None:
+    """Merge the results of every shard and print the tables (or JSON)."""
+    from rulec.runtime import bench
+    from rulec.runtime.bench_report import markdown_tables, plot_budget
+
+    if not out.is_dir():
+        _fail(f"no results folder at {out}")
+    records = bench.load_results(out)
+    if not records:
+        _fail(f"no results in {out}", 1)
+    summary = bench.summarize(records.values())
+    if as_json:
+        typer.echo(json.dumps(summary, indent=2))
+    else:
+        typer.echo(markdown_tables(summary))
+    if markdown:
+        markdown.write_text(markdown_tables(summary), encoding="utf-8")
+    if plot:
+        plot_budget(summary, plot)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(bench_app, name="bench")

@@ -1,0 +1,299 @@
+"""The benchmark: does rule-driven test-time optimization beat Best-of-N and a plan in the prompt?
+
+Every (instance, method, budget) is one work item. Each item samples a video with its
+method and is judged by the task suite's independent scorer (never by the compiled rules
+that drove the optimization). Results are appended to JSONL files as items finish, so a
+re-run resumes where it stopped and ``--shard i/n`` slices let any launcher spread the
+items over processes or machines; :func:`load_results` merges every file in a folder.
+
+Methods:
+
+* ``base``: one sample of the frozen model (empty caption).
+* ``plan-in-prompt``: one sample with the caption written from the instance's solution
+  (``metadata["plan_caption"]``): the best a solver-VLM could say, an upper bound for it.
+* ``best-of-n``: N seeds, the sample the compiled reward likes best, N matched to the budget.
+* ``tto``: a fresh LoRA optimized against the compiled reward within the budget.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+METHODS = ("base", "plan-in-prompt", "best-of-n", "tto")
+BUDGETED = ("best-of-n", "tto")
+
+
+@dataclass(frozen=True)
+class BenchSettings:
+    """How every item is run; stored beside the results so a report can say what ran."""
+
+    sample_steps: int = 8
+    grad_steps: int = 2
+    lr: float = 1e-3
+    rank: int = 4
+    max_steps: int = 16
+    noise: str = "fixed"
+    model: str | None = None  # embedded default when None
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """One (instance, method, budget); ``budget`` is 0 for unbudgeted methods."""
+
+    family: str
+    index: int
+    seed: int
+    method: str
+    budget: int
+
+    @property
+    def key(self) -> str:
+        return f"{self.family}/{self.seed}/{self.method}/{self.budget}"
+
+
+def instance_seed(seed: int, index: int) -> int:
+    """Seed of the index-th instance of a run: disjoint from the model's training seeds' use."""
+    return seed * 100_003 + index
+
+
+def work_items(families: Iterable[str], n: int, seed: int, budgets: Iterable[int], methods: Iterable[str] = METHODS) -> list[WorkItem]:
+    """All items of a run, in a fixed order (the order shards are cut from)."""
+    budgets = sorted(set(int(b) for b in budgets))
+    items = []
+    for family in families:
+        for index in range(n):
+            s = instance_seed(seed, index)
+            for method in methods:
+                for budget in budgets if method in BUDGETED else [0]:
+                    items.append(WorkItem(family, index, s, method, budget))
+    return items
+
+
+def parse_shard(text: str) -> tuple[int, int]:
+    """``"1/4"`` -> ``(1, 4)``; shards count from 0."""
+    try:
+        i, n = (int(part) for part in text.split("/"))
+    except ValueError:
+        raise ValueError(f"--shard takes I/N with whole numbers, e.g. 0/4; got {text!r}") from None
+    if not (n >= 1 and 0 <= i < n):
+        raise ValueError(f"--shard {text}: need 0 <= I < N")
+    return i, n
+
+
+def shard_of(items: list[WorkItem], shard: tuple[int, int]) -> list[WorkItem]:
+    i, n = shard
+    return items[i::n]
+
+
+def results_file(out: Path, shard: tuple[int, int]) -> Path:
+    i, n = shard
+    return out / ("results.jsonl" if n == 1 else f"results-shard{i}of{n}.jsonl")
+
+
+def load_results(out: Path) -> dict[str, dict[str, Any]]:
+    """Every finished record in ``out/*.jsonl``, by item key (a torn last line is ignored)."""
+    records: dict[str, dict[str, Any]] = {}
+    for path in sorted(Path(out).glob("*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a line cut short by an interrupted run
+            if isinstance(record, dict) and "key" in record:
+                records[record["key"]] = record
+    return records
+
+
+# ------------------------------------------------------------------ running one item
+class ItemRunner:
+    """Runs items with one loaded reasoner (one per worker process)."""
+
+    def __init__(self, settings: BenchSettings, reasoner=None):
+        import torch
+
+        from rulec.runtime.toy_reasoner import ToyReasoner
+
+        self.settings = settings
+        self.reasoner = reasoner if reasoner is not None else ToyReasoner.load(settings.model)
+        self.torch = torch
+
+    def tto_config(self, budget: int, seed: int):
+        from rulec.runtime.tto import TTOConfig
+
+        s = self.settings
+        final_cost = self.reasoner.evaluations(s.sample_steps)
+        return TTOConfig(
+            max_steps=s.max_steps,
+            max_evaluations=max(budget - final_cost, 1),
+            sample_steps=s.sample_steps,
+            grad_steps=s.grad_steps,
+            lr=s.lr,
+            rank=s.rank,
+            alpha=float(s.rank),
+            noise=s.noise,
+            seed=seed,
+        )
+
+    def run(self, item: WorkItem) -> dict[str, Any]:
+        import numpy as np
+
+        from rulec import compile_rules
+        from rulec.runtime import tasks
+        from rulec.runtime.baselines import base_sample, best_of_n, matched_n
+        from rulec.runtime.reasoner import TaskInput
+        from rulec.runtime.tto import optimize
+
+        torch, s = self.torch, self.settings
+        started = time.perf_counter()
+        inst = tasks.make_instance(item.family, item.seed)
+        frames = inst.ground_truth.shape[0]
+        compiled = compile_rules(inst.rules_text, name=f"{item.family}-{item.seed}/rules.txt", num_frames=frames)
+        reward = compiled.to_reward()
+        first = torch.from_numpy(inst.first_frame).permute(2, 0, 1).float() / 255.0
+        caption = inst.metadata.get("plan_caption", "") if item.method == "plan-in-prompt" else ""
+        task = TaskInput(first_frame=first, caption=caption, num_frames=frames)
+        steps = 0
+        if item.method in ("base", "plan-in-prompt"):
+            result = base_sample(self.reasoner, task, reward, seed=item.seed, sample_steps=s.sample_steps)
+        elif item.method == "best-of-n":
+            n = matched_n(self.reasoner, item.budget, s.sample_steps)
+            result = best_of_n(self.reasoner, task, reward, n, seed=item.seed, sample_steps=s.sample_steps)
+        elif item.method == "tto":
+            result = optimize(self.reasoner, task, reward, self.tto_config(item.budget, item.seed))
+            steps = result.steps
+        else:
+            raise ValueError(f"unknown method {item.method!r}; choose from {', '.join(METHODS)}")
+        video = (result.video.detach().clamp(0, 1).permute(0, 2, 3, 1) * 255).round().to(torch.uint8).numpy()
+        verdict = tasks.score(inst, np.ascontiguousarray(video))
+        return {
+            "key": item.key,
+            **asdict(item),
+            "success": bool(verdict.success),
+            "partial": float(verdict.partial),
+            "checks": {k: bool(v) for k, v in verdict.checks.items()},
+            "rules_passed": bool(result.final["passed"]),
+            "evaluations": int(result.evaluations),
+            "steps": steps,
+            "wall_time": round(time.perf_counter() - started, 3),
+        }
+
+
+_WORKER: ItemRunner | None = None
+
+
+def _init_worker(settings: BenchSettings, threads: int) -> None:
+    global _WORKER
+    import torch
+
+    torch.set_num_threads(threads)
+    _WORKER = ItemRunner(settings)
+
+
+def _run_in_worker(item: WorkItem) -> dict[str, Any]:
+    assert _WORKER is not None, "worker not initialised"
+    return _WORKER.run(item)
+
+
+def run_bench(
+    items: list[WorkItem],
+    out: Path,
+    settings: BenchSettings,
+    *,
+    shard: tuple[int, int] = (0, 1),
+    workers: int = 1,
+    on_result: Callable[[dict[str, Any], int, int], None] | None = None,
+    runner: ItemRunner | None = None,
+) -> list[dict[str, Any]]:
+    """Run this shard's unfinished items, appending each record as it finishes."""
+    out.mkdir(parents=True, exist_ok=True)
+    write_meta(out, settings)
+    done = load_results(out)
+    todo = [item for item in shard_of(items, shard) if item.key not in done]
+    path = results_file(out, shard)
+    finished: list[dict[str, Any]] = []
+
+    def record(result: dict[str, Any]) -> None:
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(result) + "\n")
+        finished.append(result)
+        if on_result:
+            on_result(result, len(finished), len(todo))
+
+    if workers <= 1 or len(todo) <= 1:
+        runner = runner or ItemRunner(settings)
+        for item in todo:
+            record(runner.run(item))
+        return finished
+
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(settings, threads)) as pool:
+        futures = [pool.submit(_run_in_worker, item) for item in todo]
+        for future in as_completed(futures):
+            record(future.result())
+    return finished
+
+
+def write_meta(out: Path, settings: BenchSettings) -> None:
+    """``meta.json``: the settings every record in this folder was run with (checked on resume)."""
+    path = out / "meta.json"
+    data = {"settings": asdict(settings)}
+    if path.exists():
+        old = json.loads(path.read_text(encoding="utf-8"))
+        if old.get("settings") != data["settings"]:
+            raise ValueError(f"{out} holds results run with other settings ({old.get('settings')}); use another -o folder")
+        return
+    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+
+
+# ------------------------------------------------------------------ summarizing
+def summarize(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Per method (at the largest budget for budgeted ones): success, partial, steps, evaluations, time; per family too.
+
+    ``budgets`` holds the budgeted methods' success at every budget that ran.
+    """
+    records = list(records)
+    out: dict[str, Any] = {}
+    budgets: dict[str, dict[str, Any]] = {}
+    for method in METHODS:
+        rows = [r for r in records if r["method"] == method]
+        if not rows:
+            continue
+        top = max(r["budget"] for r in rows)
+        if method in BUDGETED:
+            budgets[method] = {str(b): _aggregate([r for r in rows if r["budget"] == b]) for b in sorted({r["budget"] for r in rows})}
+        chosen = [r for r in rows if r["budget"] == top]
+        entry = _aggregate(chosen)
+        entry["budget"] = top
+        entry["families"] = {f: _aggregate([r for r in chosen if r["family"] == f]) for f in sorted({r["family"] for r in chosen})}
+        out[method] = entry
+    out["budgets"] = budgets
+    return out
+
+
+def _aggregate(rows: list[dict[str, Any]]) -> dict[str, Any]:
+    n = len(rows)
+    return {
+        "n": n,
+        "success": sum(r["success"] for r in rows) / n,
+        "partial": sum(r["partial"] for r in rows) / n,
+        "rules_passed": sum(r["rules_passed"] for r in rows) / n,
+        "steps": sum(r["steps"] for r in rows) / n,
+        "evaluations": sum(r["evaluations"] for r in rows) / n,
+        "wall_time": sum(r["wall_time"] for r in rows) / n,
+    }
+
+
+def iter_family_rows(summary: dict[str, Any]) -> Iterator[tuple[str, dict[str, dict[str, Any]]]]:
+    """(family, {method: figures}) for every family any method ran on."""
+    families = sorted({f for m in METHODS if m in summary for f in summary[m]["families"]})
+    for family in families:
+        yield family, {m: summary[m]["families"][family] for m in METHODS if m in summary and family in summary[m]["families"]}

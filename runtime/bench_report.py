@@ -1,0 +1,64 @@
+"""Benchmark results -> Markdown tables and a success-vs-budget plot."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from rulec.runtime.bench import METHODS, iter_family_rows
+
+_COLUMNS = ("success", "partial", "rules_passed", "steps", "evaluations", "wall_time")
+_HEADER = "| method | n | success | partial score | rules pass | opt. steps | evaluations | s / instance |"
+
+
+def _row(method: str, figures: dict[str, Any]) -> str:
+    return (
+        f"| {method} | {figures['n']} | {figures['success']:.1%} | {figures['partial']:.3f} | {figures['rules_passed']:.1%} "
+        f"| {figures['steps']:.1f} | {figures['evaluations']:.0f} | {figures['wall_time']:.1f} |"
+    )
+
+
+def markdown_tables(summary: dict[str, Any]) -> str:
+    """An overall table and one table per family."""
+    lines = ["### Overall", "", _HEADER, "|" + "---|" * 8]
+    lines += [_row(m, summary[m]) for m in METHODS if m in summary]
+    for family, by_method in iter_family_rows(summary):
+        lines += ["", f"### {family}", "", _HEADER, "|" + "---|" * 8]
+        lines += [_row(m, figures) for m, figures in by_method.items()]
+    if summary.get("budgets"):
+        lines += ["", "### Success by budget (model evaluations)", "", "| method | " + " | ".join(_budgets(summary)) + " |"]
+        lines.append("|---|" + "---|" * len(_budgets(summary)))
+        for method, per_budget in summary["budgets"].items():
+            cells = [f"{per_budget[b]['success']:.1%}" if b in per_budget else "-" for b in _budgets(summary)]
+            lines.append(f"| {method} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def _budgets(summary: dict[str, Any]) -> list[str]:
+    return sorted({b for per in summary["budgets"].values() for b in per}, key=int)
+
+
+def plot_budget(summary: dict[str, Any], out: Path) -> Path:
+    """Success rate against the budget, TTO and Best-of-N, with base and plan-in-prompt as lines."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.5, 3.6), dpi=120)
+    for method, per_budget in summary.get("budgets", {}).items():
+        xs = sorted(per_budget, key=int)
+        ax.plot([int(x) for x in xs], [per_budget[x]["success"] for x in xs], marker="o", label=method)
+    for method, style in (("base", ":"), ("plan-in-prompt", "--")):
+        if method in summary:
+            ax.axhline(summary[method]["success"], ls=style, color="grey", label=method)
+    ax.set_xlabel("model evaluations per instance")
+    ax.set_ylabel("success (independent scorer)")
+    ax.set_ylim(-0.02, 1.02)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(out)
+    plt.close(fig)
+    return out

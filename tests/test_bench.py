@@ -1,0 +1,105 @@
+"""`rulec bench`: a small smoke run, resume, shards, and the report's JSON."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from rulec.cli import app
+from rulec.runtime import bench
+
+FAST = ["--n", "2", "--families", "navigate", "--budget", "12", "--max-steps", "2", "--sample-steps", "2", "--grad-steps", "1", "--seed", "3"]
+
+
+def run_cli(*args: str):
+    return CliRunner().invoke(app, list(args), catch_exceptions=False)
+
+
+def lines(folder) -> list[dict]:
+    return [json.loads(line) for path in sorted(folder.glob("*.jsonl")) for line in path.read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def full_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    result = run_cli("bench", *FAST, "-o", str(out))
+    assert result.exit_code == 0, result.output
+    return out
+
+
+def test_smoke_runs_every_method_on_every_instance(full_run):
+    records = lines(full_run)
+    assert sorted((r["index"], r["method"]) for r in records) == sorted((i, m) for i in range(2) for m in bench.METHODS)
+    for r in records:
+        assert isinstance(r["success"], bool) and 0.0 <= r["partial"] <= 1.0
+        assert r["checks"], "the independent scorer's sub-checks are recorded"
+    by_method = {r["method"]: r for r in records if r["index"] == 0}
+    assert by_method["base"]["evaluations"] == 2  # one 2-step sample
+    assert by_method["best-of-n"]["evaluations"] <= 12  # matched to the budget
+    assert by_method["best-of-n"]["evaluations"] == 12  # 6 samples of 2 steps fill it exactly
+    assert by_method["tto"]["evaluations"] <= 12
+    assert 1 <= by_method["tto"]["steps"] <= 2
+
+
+def test_rerun_resumes_and_runs_nothing_new(full_run):
+    before = (full_run / "results.jsonl").read_text()
+    result = run_cli("bench", *FAST, "-o", str(full_run))
+    assert result.exit_code == 0, result.output
+    assert "0 items run" in result.output
+    assert (full_run / "results.jsonl").read_text() == before
+
+
+def test_shards_merge_to_the_unsharded_run(full_run, tmp_path):
+    for shard in ("0/2", "1/2"):
+        result = run_cli("bench", *FAST, "-o", str(tmp_path), "--shard", shard)
+        assert result.exit_code == 0, result.output
+    assert len(list(tmp_path.glob("results-shard*.jsonl"))) == 2
+    strip = lambda records: {k: {f: v for f, v in r.items() if f != "wall_time"} for k, r in records.items()}  # noqa: E731
+    assert strip(bench.load_results(tmp_path)) == strip(bench.load_results(full_run))
+    merged = json.loads(run_cli("bench", "report", str(tmp_path), "--json").output)
+    single = json.loads(run_cli("bench", "report", str(full_run), "--json").output)
+    for method in bench.METHODS:
+        assert merged[method]["success"] == single[method]["success"]
+        assert set(merged[method]["families"]) == {"navigate"}
+
+
+def test_report_json_has_every_method_with_success_and_families(full_run):
+    result = run_cli("bench", "report", str(full_run), "--json")
+    assert result.exit_code == 0
+    summary = json.loads(result.output)
+    records = lines(full_run)
+    for method in bench.METHODS:
+        rows = [r for r in records if r["method"] == method]
+        assert summary[method]["success"] == sum(r["success"] for r in rows) / len(rows)
+        assert summary[method]["families"]["navigate"]["n"] == 2
+
+
+def test_a_torn_last_line_is_ignored_and_rerun(tmp_path, full_run):
+    text = (full_run / "results.jsonl").read_text().splitlines()
+    (tmp_path / "results.jsonl").write_text("\n".join(text[:-1]) + "\n" + text[-1][: len(text[-1]) // 2])
+    (tmp_path / "meta.json").write_text((full_run / "meta.json").read_text())
+    assert len(bench.load_results(tmp_path)) == len(text) - 1
+
+
+def test_other_settings_in_the_same_folder_are_refused(full_run):
+    result = run_cli("bench", *FAST[:-2], "--seed", "3", "--lr", "0.5", "-o", str(full_run))
+    assert result.exit_code == 2
+    assert "other settings" in result.output
+
+
+def test_bad_arguments_are_usage_errors(tmp_path):
+    for args in (["--families", "nope"], ["--shard", "2/2"], ["--methods", "magic"], ["--budget", "0"]):
+        result = run_cli("bench", "-o", str(tmp_path), *args)
+        assert result.exit_code == 2, args
+        assert "error:" in result.output
+    assert run_cli("bench", "report", str(tmp_path / "missing")).exit_code == 2
+
+
+def test_items_and_shards_partition_the_run():
+    items = bench.work_items(["a", "b"], 3, 0, [10, 20])
+    assert len(items) == 2 * 3 * (2 + 2 * 2)
+    shards = [bench.shard_of(items, (i, 3)) for i in range(3)]
+    assert sorted(k.key for s in shards for k in s) == sorted(k.key for k in items)
+    assert len({k.key for k in items}) == len(items)
