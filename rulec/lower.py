@@ -163,12 +163,16 @@ class Lowerer:
     def mask(self, e: A.Node, frozen: bool) -> Operand:
         if isinstance(e, A.Not):
             return self.add("mask_not", (self.lower(e.operand, False, frozen),), (), e, False, frozen)
-        op = {A.And: "mask_and", A.Or: "mask_or", A.Minus: "mask_minus"}[type(e)]
+        op, word, prec = {A.And: ("mask_and", "and", P.AND), A.Or: ("mask_or", "or", P.OR),
+                          A.Minus: ("mask_minus", "-", P.MINUS)}[type(e)]
+        operand_prec = P.POSTFIX if isinstance(e, A.Minus) else prec + 1
         acc = self.lower(e.operands[0], False, frozen)
-        for i, operand in enumerate(e.operands[1:], start=2):
+        text = P.wrap(P.doc(e.operands[0]), operand_prec)
+        for operand in e.operands[1:]:  # a left fold of binary nodes; labels grow left to right
             nxt = self.lower(operand, False, frozen)
-            partial = e if i == len(e.operands) else type(e)(operands=e.operands[:i], span=e.span)
-            acc = self.add(op, (acc, nxt), (), partial, False, frozen)
+            text = f"{text} {word} {P.wrap(P.doc(operand), operand_prec)}"
+            label = P.d_freeze((text, prec))[0] if frozen else text
+            acc = self.add(op, (acc, nxt), (), e, False, frozen, label=label)
         return acc
 
     def junction(self, e: A.Node, neg: bool) -> Operand:
