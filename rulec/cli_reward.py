@@ -24,7 +24,7 @@ def _judge(rules: Path, video: Path):
     try:
         return check_file(rules, video)
     except VideoReadError as err:
-        typer.echo(f"error: cannot read video: {err}", err=True)
+        typer.echo(f"error: {err}", err=True)
         raise typer.Exit(2) from None
     except RulesError as err:
         typer.echo(str(err), err=True)

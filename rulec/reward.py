@@ -66,6 +66,7 @@ class RewardReport:
     sample_loss: Tensor  # (B,)
     passed: Tensor  # (B,) bool: every rule passes
     values: dict[int, Tensor] = field(default_factory=dict, repr=False)  # exact node values, for reports
+    has_smooth: bool = True  # False for an exact-only reward: smooth == exact, loss from exact values
 
     @property
     def loss(self) -> Tensor:
@@ -76,23 +77,19 @@ class RewardReport:
         return torch.stack([r.passed for r in self.rules], dim=-1).sum(-1)
 
     def to_json(self, index: int = 0) -> dict[str, Any]:
-        """The report of sample ``index`` as plain JSON data."""
-        return {
-            "passed": bool(self.passed[index]),
-            "loss": float(self.sample_loss[index]),
-            "rules": [
-                {
-                    "name": r.name,
-                    "kind": r.kind,
-                    "weight": r.weight,
-                    "passed": bool(r.passed[index]),
-                    "robustness": float(r.exact[index]),
-                    "smooth": float(r.smooth[index]),
-                    "failed_frames": r.failed_frames(index),
-                }
-                for r in self.rules
-            ],
-        }
+        """The report of sample ``index`` as plain JSON data (smooth values only if computed)."""
+        rules = []
+        for r in self.rules:
+            entry = {"name": r.name, "kind": r.kind, "weight": r.weight, "passed": bool(r.passed[index]), "robustness": float(r.exact[index])}
+            if self.has_smooth:
+                entry["smooth"] = float(r.smooth[index])
+            entry["failed_frames"] = r.failed_frames(index)
+            rules.append(entry)
+        data: dict[str, Any] = {"passed": bool(self.passed[index])}
+        if self.has_smooth:
+            data["loss"] = float(self.sample_loss[index])
+        data["rules"] = rules
+        return data
 
 
 def window_problem(start: int | None, stop: int | None, num_frames: int) -> str | None:
@@ -248,7 +245,7 @@ class RewardModule(nn.Module):
         terms = [r.weight * F.softplus(k * (m - r.smooth)) / k for r in results]
         sample_loss = torch.stack(terms, dim=-1).sum(-1) / total_weight
         passed = torch.stack([r.passed for r in results], dim=-1).all(-1)
-        return RewardReport(results, sample_loss, passed, exact)
+        return RewardReport(results, sample_loss, passed, exact, self.smooth)
 
 
 def build_reward(compiled: CompiledRules, semantics: str | Semantics = "smooth", beta: float = 10.0, vlm: nn.Module | None = None, **kwargs: Any) -> RewardModule:
