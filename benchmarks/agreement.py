@@ -7,7 +7,7 @@ corruption fails the sub-check it names) and, with ``--chance``, how often a bli
 straight motion (16 directions, as far as the solution's end) succeeds by either judge,
 and how often the two agree on those blind motions.
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/agreement.py --n 50 [--chance] [--json]
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/agreement.py --n 50 [--chance] [--noise 12] [--json]
 """
 
 from __future__ import annotations
@@ -62,6 +62,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--n", type=int, default=50, help="instances per family (seeds 0..n-1)")
     ap.add_argument("--families", default="all", help="comma-separated names or 'all'")
     ap.add_argument("--chance", action="store_true", help="also measure blind straight-motion success")
+    ap.add_argument("--noise", type=int, default=0, help="also judge every video with uniform +-NOISE RGB noise added (model-like off-palette colours)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
     args = ap.parse_args(argv)
 
@@ -78,6 +79,8 @@ def main(argv: list[str] | None = None) -> int:
         disagreements: Counter = Counter()
         scorer_problems: list[str] = []
         chance_rules = chance_scorer = chance_total = chance_agree = 0
+        noisy_agree = noisy_total = 0
+        noisy_disagreements: Counter = Counter()
         for seed in range(args.n):
             inst = tasks.make_instance(fam, seed)
             kinds = ["ground_truth"] + [c.name for c in tasks.corruption_list(inst)]
@@ -97,6 +100,18 @@ def main(argv: list[str] | None = None) -> int:
                     c = next(c for c in tasks.corruption_list(inst) if c.name == kind)
                     if s.success or s.checks[c.breaks]:
                         scorer_problems.append(f"seed {seed}: {kind} does not fail {c.breaks}")
+            if args.noise:
+                rng = np.random.default_rng(seed)
+                stack = np.stack(videos).astype(int)
+                noisy = np.clip(stack + rng.integers(-args.noise, args.noise + 1, size=stack.shape), 0, 255).astype(np.uint8)
+                n_passed, n_failed = verdicts(inst.rules_text, noisy, inst.name)
+                for kind, video, rules_ok, rules_failed in zip(kinds, noisy, n_passed, n_failed):
+                    s = tasks.score(inst, video)
+                    noisy_total += 1
+                    if bool(rules_ok) == s.success:
+                        noisy_agree += 1
+                    else:
+                        noisy_disagreements[f"noisy {kind}: scorer {'pass' if s.success else 'fail'}, rules {'pass' if rules_ok else 'fail'} ({','.join(rules_failed) or '-'})"] += 1
             if args.chance:
                 guesses = straight_motions(inst)
                 ok, _ = verdicts(inst.rules_text, guesses, inst.name)
@@ -111,6 +126,9 @@ def main(argv: list[str] | None = None) -> int:
             "disagreements": dict(disagreements),
             "scorer_problems": scorer_problems,
         }
+        if args.noise:
+            results[fam]["noisy_agreement"] = noisy_agree / noisy_total
+            results[fam]["disagreements"].update(noisy_disagreements)
         if args.chance:
             results[fam]["chance_scorer"] = chance_scorer / chance_total
             results[fam]["chance_rules"] = chance_rules / chance_total
@@ -123,11 +141,15 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"agreement of compiled rules.txt with the independent scorer ({args.n} instances per family; ground truth + every corruption)")
         head = f"{'family':<10} {'videos':>6} {'agreement':>9}"
+        if args.noise:
+            head += f" {'noisy +-' + str(args.noise):>10}"
         if args.chance:
             head += f" {'blind':>6} {'success (scorer)':>16} {'success (rules)':>15} {'agreement':>9}"
         print(head)
         for fam, r in results.items():
             line = f"{fam:<10} {r['videos']:>6} {r['agreement']:>9.1%}"
+            if args.noise:
+                line += f" {r['noisy_agreement']:>10.1%}"
             if args.chance:
                 line += f" {r['chance_videos']:>6} {r['chance_scorer']:>16.1%} {r['chance_rules']:>15.1%} {r['chance_agreement']:>9.1%}"
             print(line)

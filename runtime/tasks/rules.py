@@ -12,12 +12,18 @@ from __future__ import annotations
 from rulec.runtime.tasks.base import H
 from rulec.runtime.tasks.scoring import AREA_BOUNDS, MAX_STEP_PX
 
+#: Colour tolerance (Lab Delta E) of every detector: a little under half the smallest distance
+#: between two palette colours (34.9, white-grey), so model videos' off-palette colours are
+#: still found (the primitive's default, 12, loses pixels under +-12 RGB noise) and no
+#: colour is taken for another.
+COLOR_TOL = 16
+
 #: The disc's area as a fraction of the frame (21 pixels of a 32x32 frame).
 DISC_AREA = 21 / (H * H)
 
 
 def header(family: str, prompt: str, agent_hex: str) -> str:
-    return f'task {family} "{prompt}"\n\nobject agent = color("{agent_hex}")\n'
+    return f'task {family} "{prompt}"\n\nobject agent = color("{agent_hex}", tol={COLOR_TOL})\n'
 
 
 def agent_process() -> str:

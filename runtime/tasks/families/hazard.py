@@ -66,8 +66,8 @@ def make(seed: int) -> Instance:
     prompt = f"Move the {col['agent']} disc onto the {col['goal']} square without touching the {col['hazard']} block."
     text = (
         rules.header(NAME, prompt, world.PALETTE[col["agent"]])
-        + f'region goal   = color("{world.PALETTE[col["goal"]]}") at start\n'
-        + f'region hazard = color("{world.PALETTE[col["hazard"]]}") at start\n\n'
+        + f'region goal   = color("{world.PALETTE[col["goal"]]}", tol={rules.COLOR_TOL}) at start\n'
+        + f'region hazard = color("{world.PALETTE[col["hazard"]]}", tol={rules.COLOR_TOL}) at start\n\n'
         + "goal    reach   : at end inside(agent, goal)\n"
         + "process avoid   : always inside(agent, not grow(hazard, 1), frac=0.99)\n"
         + rules.agent_process()

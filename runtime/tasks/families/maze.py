@@ -123,8 +123,8 @@ def make(seed: int) -> Instance:
     prompt = f"Move the {col['agent']} disc to the {col['goal']} square through the maze without crossing the black walls."
     text = (
         rules.header(NAME, prompt, world.PALETTE[col["agent"]])
-        + f'region goal  = color("{world.PALETTE[col["goal"]]}") at start\n'
-        + f'region walls = color("{world.PALETTE[world.WALL]}") at start\n\n'
+        + f'region goal  = color("{world.PALETTE[col["goal"]]}", tol={rules.COLOR_TOL}) at start\n'
+        + f'region walls = color("{world.PALETTE[world.WALL]}", tol={rules.COLOR_TOL}) at start\n\n'
         + "goal    reach    : at end inside(agent, goal)\n"
         + "process corridor : always inside(agent, not walls, frac=0.99)\n"
         + rules.agent_process()

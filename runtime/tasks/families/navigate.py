@@ -37,7 +37,7 @@ def make(seed: int) -> Instance:
     prompt = f"Move the {col['agent']} disc onto the {col['goal']} square."
     text = (
         rules.header(NAME, prompt, world.PALETTE[col["agent"]])
-        + f'region goal = color("{world.PALETTE[col["goal"]]}") at start\n\n'
+        + f'region goal = color("{world.PALETTE[col["goal"]]}", tol={rules.COLOR_TOL}) at start\n\n'
         + "goal    reach   : at end inside(agent, goal)\n"
         + rules.agent_process()
         + "process scenery : always unchanged(goal - grow(agent, 1)) weight 0.5\n"

@@ -64,8 +64,8 @@ def make(seed: int) -> Instance:
     prompt = f"Move the {col['agent']} disc until it touches the {col['target']} square; leave the {col['other']} square where it is."
     text = (
         rules.header(NAME, prompt, world.PALETTE[col["agent"]])
-        + f'region target = color("{world.PALETTE[col["target"]]}") at start\n'
-        + f'region other  = color("{world.PALETTE[col["other"]]}") at start\n\n'
+        + f'region target = color("{world.PALETTE[col["target"]]}", tol={rules.COLOR_TOL}) at start\n'
+        + f'region other  = color("{world.PALETTE[col["other"]]}", tol={rules.COLOR_TOL}) at start\n\n'
         + "goal    next    : at end touches(agent, target)\n"
         + "process apart   : always inside(agent, not (target or other), frac=0.99)\n"
         + rules.agent_process()

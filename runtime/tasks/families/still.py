@@ -48,9 +48,9 @@ def make(seed: int) -> Instance:
     prompt = f"Move the {col['agent']} disc onto the {col['goal']} square; the {col['other']} disc must not move."
     text = (
         rules.header(NAME, prompt, world.PALETTE[col["agent"]])
-        + f'object other = color("{world.PALETTE[col["other"]]}")\n'
-        + f'region spot  = color("{world.PALETTE[col["other"]]}") at start\n'
-        + f'region goal  = color("{world.PALETTE[col["goal"]]}") at start\n\n'
+        + f'object other = color("{world.PALETTE[col["other"]]}", tol={rules.COLOR_TOL})\n'
+        + f'region spot  = color("{world.PALETTE[col["other"]]}", tol={rules.COLOR_TOL}) at start\n'
+        + f'region goal  = color("{world.PALETTE[col["goal"]]}", tol={rules.COLOR_TOL}) at start\n\n'
         + "goal    reach   : at end inside(agent, goal)\n"
         + "process hold    : always (still(other) and unchanged(spot))\n"
         + "process apart   : always inside(agent, not grow(spot, 1), frac=0.99)\n"

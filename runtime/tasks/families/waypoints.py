@@ -43,8 +43,8 @@ def make(seed: int) -> Instance:
     prompt = f"Move the {col['agent']} disc to the {col['first']} square, then to the {col['second']} square, and stop there."
     text = (
         rules.header(NAME, prompt, world.PALETTE[col["agent"]])
-        + f'region first  = color("{world.PALETTE[col["first"]]}") at start\n'
-        + f'region second = color("{world.PALETTE[col["second"]]}") at start\n\n'
+        + f'region first  = color("{world.PALETTE[col["first"]]}", tol={rules.COLOR_TOL}) at start\n'
+        + f'region second = color("{world.PALETTE[col["second"]]}", tol={rules.COLOR_TOL}) at start\n\n'
         + "goal    order   : inside(agent, first) then inside(agent, second)\n"
         + "goal    stop    : at end inside(agent, second)\n"
         + rules.agent_process()
