@@ -16,7 +16,10 @@ from rulec.span import Span
 
 
 class Node(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    # Validation schemas are built on first validated construction only: the parser builds
+    # nodes with ``model_construct`` (its values are well-formed by the grammar), which keeps
+    # ``rulec compile`` from paying pydantic's schema build at every start.
+    model_config = ConfigDict(frozen=True, extra="forbid", defer_build=True)
 
     span: Optional[Span] = None
 
@@ -189,12 +192,12 @@ class Program(Node):
     statements: tuple[Statement, ...] = ()
 
 
-for _model in (Keyword, Call, Not, And, Or, Implies, Minus, Compare, Freeze, Window, Always,
-               Eventually, AtStart, AtEnd, Progress, Until, Then, Declaration, Rule, Program):
-    _model.model_rebuild()
-
-
 SPAN_FIELDS = ("span", "func_span", "name_span")
+
+
+def make(cls, **fields):
+    """Build a node without validation (the parser's values are well-formed); defaults filled in."""
+    return cls.model_construct(**fields)
 
 
 def strip_spans(node):

@@ -105,13 +105,13 @@ class _Converter:
             raise _ConvertError(error("E004", f"number literal is too long ({len(text)} characters)", span,
                                       f"numbers have at most {MAX_NUMBER_CHARS} characters"))
         value: int | float = int(text) if text.isdigit() else float(text)
-        return A.Number(value=-value if negative else value, span=span)
+        return A.make(A.Number, value=-value if negative else value, span=span)
 
     def window(self, item) -> A.Window | None:
         if item is None:
             return None
         start, stop = (self.expr(c) if c is not None else None for c in item.children)
-        return A.Window(start=start, stop=stop, span=self.span(item))
+        return A.make(A.Window, start=start, stop=stop, span=self.span(item))
 
     def expr(self, t) -> A.Node:
         span = self.span(t)
@@ -119,61 +119,61 @@ class _Converter:
             raise _ConvertError(error("E001", f"unexpected {t!s}", span))
         kind, c = t.data, t.children
         if kind == "name":
-            return A.Name(id=str(c[0]), span=span)
+            return A.make(A.Name, id=str(c[0]), span=span)
         if kind == "number":
             return self.number(c[0], False, span)
         if kind == "negative_number":
             return self.number(c[0], True, span)
         if kind == "string":
-            return A.String(value=str(c[0])[1:-1], span=span)
+            return A.make(A.String, value=str(c[0])[1:-1], span=span)
         if kind == "call":
             args, keywords = [], []
             for child in c[1:]:
                 if child is None:
                     continue
                 if isinstance(child, Tree) and child.data == "keyword":
-                    keywords.append(A.Keyword(name=str(child.children[0]), value=self.expr(child.children[1]),
+                    keywords.append(A.make(A.Keyword, name=str(child.children[0]), value=self.expr(child.children[1]),
                                               span=self.span(child)))
                 else:
                     args.append(self.expr(child))
-            return A.Call(func=str(c[0]), args=tuple(args), keywords=tuple(keywords), span=span,
+            return A.make(A.Call, func=str(c[0]), args=tuple(args), keywords=tuple(keywords), span=span,
                           func_span=self.span(c[0]))
         if kind == "not_expr":
-            return A.Not(operand=self.expr(c[0]), span=span)
+            return A.make(A.Not, operand=self.expr(c[0]), span=span)
         if kind == "and_expr":
-            return A.And(operands=tuple(self.expr(x) for x in c), span=span)
+            return A.make(A.And, operands=tuple(self.expr(x) for x in c), span=span)
         if kind == "or_expr":
-            return A.Or(operands=tuple(self.expr(x) for x in c), span=span)
+            return A.make(A.Or, operands=tuple(self.expr(x) for x in c), span=span)
         if kind == "minus":
-            return A.Minus(operands=tuple(self.expr(x) for x in c), span=span)
+            return A.make(A.Minus, operands=tuple(self.expr(x) for x in c), span=span)
         if kind == "implies":
-            return A.Implies(left=self.expr(c[0]), right=self.expr(c[1]), span=span)
+            return A.make(A.Implies, left=self.expr(c[0]), right=self.expr(c[1]), span=span)
         if kind == "compare":
-            return A.Compare(left=self.expr(c[0]), op=str(c[1]), right=self.expr(c[2]), span=span)
+            return A.make(A.Compare, left=self.expr(c[0]), op=str(c[1]), right=self.expr(c[2]), span=span)
         if kind == "freeze":
-            return A.Freeze(operand=self.expr(c[0]), span=span)
+            return A.make(A.Freeze, operand=self.expr(c[0]), span=span)
         if kind in ("always", "eventually", "progress"):
             cls = {"always": A.Always, "eventually": A.Eventually, "progress": A.Progress}[kind]
-            return cls(window=self.window(c[0]), operand=self.expr(c[1]), span=span)
+            return A.make(cls, window=self.window(c[0]), operand=self.expr(c[1]), span=span)
         if kind == "at_start":
-            return A.AtStart(operand=self.expr(c[0]), span=span)
+            return A.make(A.AtStart, operand=self.expr(c[0]), span=span)
         if kind == "at_end":
-            return A.AtEnd(operand=self.expr(c[0]), span=span)
+            return A.make(A.AtEnd, operand=self.expr(c[0]), span=span)
         if kind in ("until", "then"):
             cls = A.Until if kind == "until" else A.Then
-            return cls(left=self.expr(c[0]), window=self.window(c[1]), right=self.expr(c[2]), span=span)
+            return A.make(cls, left=self.expr(c[0]), window=self.window(c[1]), right=self.expr(c[2]), span=span)
         raise _ConvertError(error("E001", f"unexpected construct '{kind}'", span))  # pragma: no cover
 
     def statement(self, t: Tree) -> A.Node:
         span, c = self.span(t), t.children
         if t.data == "task":
-            return A.Task(name=str(c[0]), instruction=None if c[1] is None else str(c[1])[1:-1], span=span)
+            return A.make(A.Task, name=str(c[0]), instruction=None if c[1] is None else str(c[1])[1:-1], span=span)
         if t.data == "declaration":
-            return A.Declaration(role=str(c[0]), name=str(c[1]), value=self.expr(c[2]), span=span,
+            return A.make(A.Declaration, role=str(c[0]), name=str(c[1]), value=self.expr(c[2]), span=span,
                                  name_span=self.span(c[1]))
         if t.data == "rule":
             weight = None if c[3] is None else self.expr(c[3])
-            return A.Rule(kind=str(c[0]), name=str(c[1]), formula=self.expr(c[2]), weight=weight, span=span,
+            return A.make(A.Rule, kind=str(c[0]), name=str(c[1]), formula=self.expr(c[2]), weight=weight, span=span,
                           name_span=self.span(c[1]))
         raise _ConvertError(error("E001", f"unexpected construct '{t.data}'", span))  # pragma: no cover
 
@@ -299,7 +299,7 @@ def _strip_comments(text: str) -> str:
 # ------------------------------------------------------------------ entry point
 def parse(text: str, file: str = "<rules>") -> ParseResult:
     """Parse a whole rules file, collecting one diagnostic per broken statement."""
-    result = ParseResult(program=A.Program(statements=(), span=span_at(text, 0, len(text), file)))
+    result = ParseResult(program=A.make(A.Program, statements=(), span=span_at(text, 0, len(text), file)))
     if len(text) > MAX_SOURCE_CHARS:
         result.diagnostics.append(error(
             "E010", f"rules text is too long ({len(text)} characters)",
@@ -343,7 +343,7 @@ def parse(text: str, file: str = "<rules>") -> ParseResult:
             except _ConvertError as exc:
                 result.diagnostics.append(exc.diagnostic)
                 _remember_broken(chunk, result)
-    result.program = A.Program(statements=tuple(statements), span=result.program.span)
+    result.program = A.make(A.Program, statements=tuple(statements), span=result.program.span)
     return result
 
 
