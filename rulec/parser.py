@@ -214,8 +214,13 @@ def _terminal_text(name: str) -> str:
     return name.strip("_").lower()
 
 
+_STATEMENT_TERMINALS = {"_TASK", "OBJECT", "REGION", "LET", "GOAL", "PROCESS"}
+
+
 def _expected_text(expected: set[str]) -> str:
     names = set(expected)
+    if names & _STATEMENT_TERMINALS:  # a new statement may start here: the current one may end
+        names = (names - _STATEMENT_TERMINALS) | {"$END"}
     if "NAME" in names and len(names) > 4:
         rest = sorted(_terminal_text(n) for n in names if n not in _EXPRESSION_STARTS)
         return "an expression" + (f" or {', '.join(rest)}" if rest and len(rest) <= 3 else "")
@@ -268,8 +273,10 @@ def _syntax_diagnostic(exc: UnexpectedInput, chunk: _Chunk, text: str, file: str
         help = None
         if expected:
             message += f"; expected {_expected_text(expected)}"
-        if token is not None and token.type == "CMP" and token.value in ("=", "=="):
-            help = "comparisons are '<' and '>'"
+        if token is not None and token.type != "$END" and "COMMA" in expected and "RPAR" in expected:
+            help = "separate arguments with ',' and close the call with ')'"
+        elif token is not None and token.type == "EQUAL" and "CMP" in expected:
+            help = "comparisons are written '<' or '>'"
         return error("E001", message, span, help)
     pos = chunk.pos  # pragma: no cover - other Lark errors carry no position
     return error("E001", f"cannot parse this statement: {exc}", span_at(text, pos, 1, file))
