@@ -261,7 +261,7 @@ def _syntax_diagnostic(exc: UnexpectedInput, chunk: _Chunk, text: str, file: str
     if isinstance(exc, (UnexpectedToken, UnexpectedEOF)):
         token = getattr(exc, "token", None)
         expected = set(getattr(exc, "accepts", None) or getattr(exc, "expected", None) or ())
-        if token is None or token.type == "$END":
+        if token is None or token.type in ("$END", "<EOF>") or getattr(token, "start_pos", None) is None:
             stripped = _strip_comments(chunk.text).rstrip()
             pos = chunk.pos + max(len(stripped) - 1, 0)
             span = span_at(text, pos, 1, file)

@@ -155,3 +155,13 @@ def test_error_message_names_found_and_expected_tokens():
     assert d.message == "unexpected 'eventually'; expected ':'"
     (d,) = parse("goal reach : \n").diagnostics
     assert d.message.startswith("unexpected end of statement; expected an expression")
+
+
+def test_lark_eof_error_without_position_is_still_positioned():
+    from lark.exceptions import UnexpectedEOF
+
+    from rulec.parser import _Chunk, _syntax_diagnostic
+
+    text = "goal g :  # nothing yet\n"
+    d = _syntax_diagnostic(UnexpectedEOF(["NAME"]), _Chunk(text, 1, 0), text, "f.rules")
+    assert d.code == "E001" and (d.span.line, d.span.column) == (1, 8)
