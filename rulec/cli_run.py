@@ -164,6 +164,8 @@ def _run(task_dir, out, rules, method, budget, seed, model, caption, sample_step
     overrides = {k: v for k, v in dict(seed=seed, sample_steps=sample_steps, lr=lr, rank=rank).items() if v is not None}
     if rank is not None:
         overrides["alpha"] = float(rank)
+    if sample_steps is not None:
+        overrides["grad_steps"] = min(TTOConfig.grad_steps, max(sample_steps, 0))
     if method == "tto" and budget is not None:
         overrides["max_steps"] = budget
     try:

@@ -50,6 +50,7 @@ def write_visual_report(
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     rows = 3 if history else 2
     fig = plt.figure(figsize=(12, 2.2 * rows + 0.6))
@@ -65,6 +66,7 @@ def write_visual_report(
         for rule in history[0]["rules"]:
             ax.plot(steps, [h["rules"][rule]["exact"] for h in history], marker="o", ms=3, label=rule)
         ax.axhline(0.0, color="black", lw=0.8)
+        ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax.set_xlabel("optimization step")
         ax.set_ylabel("exact robustness (> 0 passes)")
         ax.legend(fontsize=7, ncol=3, loc="best")
