@@ -26,7 +26,7 @@ def run_slice(args: tuple[int, int, int]) -> tuple[int, list[tuple[str, str]]]:
     for i in range(start, start + count):
         rng = random.Random(seed * 1_000_003 + i)
         text = generate(rng, seeds)
-        problem = escape(text)
+        problem = escape(text, num_frames=rng.choice((None, None, 1, 4, 16)))
         if problem is not None:
             escapes.append((text[:300], problem))
     return count, escapes

@@ -101,13 +101,13 @@ def generate(rng: random.Random, seeds: list[str]) -> str:
     return deep_nesting(rng)
 
 
-def escape(text: str) -> str | None:
+def escape(text: str, num_frames: int | None = None) -> str | None:
     """``None`` if compiling ``text`` behaves (succeeds, or RulesError with positioned
     diagnostics); otherwise a description of what escaped."""
     from rulec.compile import compile_rules
 
     try:
-        compile_rules(text, name="fuzz.rules")
+        compile_rules(text, name="fuzz.rules", num_frames=num_frames)
     except RulesError as exc:
         if not exc.diagnostics:
             return "RulesError without diagnostics"
