@@ -8,6 +8,8 @@ import sys
 
 import numpy as np
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from rulec.runtime import tasks, world
 from rulec.runtime.tasks import InstanceError, corruption_list, load_instance, make_instance, score, write_instance
@@ -141,3 +143,12 @@ def test_off_palette_noise_and_a_speck_are_tolerated(family):
     noisy = np.clip(inst.ground_truth.astype(int) + rng.integers(-12, 13, size=inst.ground_truth.shape), 0, 255).astype(np.uint8)
     noisy[5, 0, 0] = world.rgb(inst.metadata["colours"]["agent"]["name"])  # a one-pixel speck
     assert score(inst, noisy).success
+
+
+@given(family=st.sampled_from(FAMILIES), seed=st.integers(0, 2**31 - 1))
+def test_any_seed_gives_a_solved_instance_whose_corruptions_fail(family, seed):
+    inst = make_instance(family, seed)
+    assert score(inst, inst.ground_truth).success
+    for c in corruption_list(inst):
+        result = score(inst, c.make(inst))
+        assert not result.success and not result.checks[c.breaks], c.name
