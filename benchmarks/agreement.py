@@ -7,7 +7,7 @@ corruption fails the sub-check it names) and, with ``--chance``, how often a bli
 straight motion (16 directions, as far as the solution's end) succeeds by either judge,
 and how often the two agree on those blind motions.
 
-    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/agreement.py --n 50 [--chance] [--noise 12] [--json]
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/agreement.py --n 50 [--chance] [--noise 12] [--yuv420] [--json]
 """
 
 from __future__ import annotations
@@ -57,12 +57,33 @@ def straight_motions(inst, directions: int = 16) -> np.ndarray:
     return np.stack(videos)
 
 
+def yuv420_round_trip(frames: np.ndarray, crf: int = 0) -> np.ndarray:
+    """Frames after an ordinary H.264 4:2:0 encode (what a default mp4 export does)."""
+    import io
+
+    import av
+
+    buf = io.BytesIO()
+    with av.open(buf, "w", format="mp4") as c:
+        s = c.add_stream("libx264", rate=8)
+        s.width, s.height, s.pix_fmt, s.options = frames.shape[2], frames.shape[1], "yuv420p", {"crf": str(crf)}
+        for f in frames:
+            for p in s.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    buf.seek(0)
+    with av.open(buf) as c:
+        return np.stack([fr.to_ndarray(format="rgb24") for fr in c.decode(video=0)])
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=50, help="instances per family (seeds 0..n-1)")
     ap.add_argument("--families", default="all", help="comma-separated names or 'all'")
     ap.add_argument("--chance", action="store_true", help="also measure blind straight-motion success")
     ap.add_argument("--noise", type=int, default=0, help="also judge every video with uniform +-NOISE RGB noise added (model-like off-palette colours)")
+    ap.add_argument("--yuv420", action="store_true", help="also score each ground truth after a lossy 4:2:0 H.264 round trip (crf 0)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
     args = ap.parse_args(argv)
 
@@ -80,6 +101,7 @@ def main(argv: list[str] | None = None) -> int:
         scorer_problems: list[str] = []
         chance_rules = chance_scorer = chance_total = chance_agree = 0
         noisy_agree = noisy_total = 0
+        yuv_success = 0
         noisy_disagreements: Counter = Counter()
         for seed in range(args.n):
             inst = tasks.make_instance(fam, seed)
@@ -100,6 +122,8 @@ def main(argv: list[str] | None = None) -> int:
                     c = next(c for c in tasks.corruption_list(inst) if c.name == kind)
                     if s.success or s.checks[c.breaks]:
                         scorer_problems.append(f"seed {seed}: {kind} does not fail {c.breaks}")
+            if args.yuv420:
+                yuv_success += tasks.score(inst, yuv420_round_trip(inst.ground_truth)).success
             if args.noise:
                 rng = np.random.default_rng(seed)
                 stack = np.stack(videos).astype(int)
@@ -126,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
             "disagreements": dict(disagreements),
             "scorer_problems": scorer_problems,
         }
+        if args.yuv420:
+            results[fam]["yuv420_ground_truth_success"] = yuv_success / args.n
         if args.noise:
             results[fam]["noisy_agreement"] = noisy_agree / noisy_total
             results[fam]["disagreements"].update(noisy_disagreements)
@@ -141,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         print(f"agreement of compiled rules.txt with the independent scorer ({args.n} instances per family; ground truth + every corruption)")
         head = f"{'family':<10} {'videos':>6} {'agreement':>9}"
+        if args.yuv420:
+            head += f" {'GT after 4:2:0':>14}"
         if args.noise:
             head += f" {'noisy +-' + str(args.noise):>10}"
         if args.chance:
@@ -148,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
         print(head)
         for fam, r in results.items():
             line = f"{fam:<10} {r['videos']:>6} {r['agreement']:>9.1%}"
+            if args.yuv420:
+                line += f" {r['yuv420_ground_truth_success']:>14.1%}"
             if args.noise:
                 line += f" {r['noisy_agreement']:>10.1%}"
             if args.chance:
