@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import filecmp
-import subprocess
-import sys
 
 import numpy as np
 import pytest
