@@ -66,6 +66,8 @@ REGIONS = ("goal", "walls")
 HEXES = ("#e53935", "#43a047", "#000000", "#1e88e5")
 
 ints = st.integers(0, 8)
+# Strings are one line without quotes or backslashes (any other character, '#' included).
+questions = st.text(st.characters(blacklist_characters='"\\\n\r', blacklist_categories=("Cs",)), max_size=20)
 small_pos = st.floats(0.05, 0.95, allow_nan=False, allow_infinity=False).map(lambda v: round(v, 3))
 
 
@@ -132,6 +134,7 @@ def formulas(names, lets, depth):
                   st.booleans()).map(lambda t: A.Compare(left=t[0], op=t[1], right=t[2]) if t[3]
                                      else A.Compare(left=t[2], op=t[1], right=t[0])),
     ]
+    atoms.append(questions.map(lambda q: A.Call(func="ask", args=(A.String(value=q),))))
     if lets:
         atoms.append(st.sampled_from(lets).map(lambda n: A.Name(id=n)))
     base = st.one_of(*atoms)
@@ -156,7 +159,7 @@ def formulas(names, lets, depth):
 
 @st.composite
 def programs(draw):
-    statements = [A.Task(name="t", instruction=draw(st.sampled_from([None, "Move it.", "x # not a comment"])))]
+    statements = [A.Task(name="t", instruction=draw(st.one_of(st.none(), questions)))]
     statements += [A.Declaration(role="object", name=n, value=A.Call(func="color", args=(A.String(value=h),)))
                    for n, h in zip(OBJECTS, HEXES)]
     statements += [A.Declaration(role="region", name=n, value=draw(masks(OBJECTS, 2))) for n in REGIONS]
