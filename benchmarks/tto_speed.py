@@ -56,7 +56,7 @@ def embedded(instances: int, steps: int) -> None:
             passed += bool(result.final["passed"])
             first_loss, last_loss = result.history[0].loss, min(r.loss for r in result.history)
             print(f"  {noise:5s} {inst.name:16s} steps {result.steps:2d} stop {result.stopped_because:11s} "
-                  f"loss {first_loss:.3f} -> best {last_loss:.3f}  passed {result.final['passed']}  "
+                  f"loss {first_loss:.3f} -> best {last_loss:.3f} (final {result.final['loss']:.3f})  passed {result.final['passed']}  "
                   f"evals {result.evaluations}  {per_instance[-1]:.1f} s")
         print(f"{noise}: {statistics.mean(per_step):.2f} s/step, {statistics.mean(per_instance):.1f} s/instance, "
               f"{statistics.mean(n_steps):.1f} steps on average, passed {passed}/{instances}, "
@@ -107,7 +107,7 @@ def wan_estimate() -> None:
     per_layer_full = tokens * (10 * dim + 2 * ffn) * bytes_bf16
     full = 2 * layers * per_layer_full
     recompute_peak = per_layer_full
-    lora = 40 * 4 * 2 * 8 * dim * 4 * 3  # rank 8 on q,k,v,o of self-attn: A and B, fp32 + 2 AdamW moments
+    lora = 40 * 4 * 2 * 8 * dim * 4 * 4  # rank 8 on q,k,v,o of self-attn: A and B in fp32, grad, 2 AdamW moments
     gib = 1024**3
     print(f"# Wan2.1 I2V 14B at 480x832, 33 frames: {tokens} tokens; estimate, not measured")
     print(f"  transformer weights bf16 {weights / gib:.1f} GiB; LoRA r=8 + AdamW {lora / gib * 1024:.0f} MiB")
