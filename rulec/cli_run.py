@@ -44,12 +44,12 @@ def load_task(task_dir: Path, caption: str | None, num_frames: int | None):
     if not first_png.is_file():
         raise RunInputError(f"{task_dir}: not a task folder (no first_frame.png)")
     metadata, frames = {}, None
-    try:
-        from rulec.runtime.tasks import load_instance
+    from rulec.runtime.tasks.folder import InstanceError, load_instance
 
+    try:
         inst = load_instance(task_dir)
         first, metadata, frames = inst.first_frame, dict(inst.metadata), int(inst.ground_truth.shape[0])
-    except Exception:  # a folder with fewer files than our suite writes: read what is there
+    except InstanceError:  # a folder with fewer files than our suite writes: read what is there
         try:
             first = np.asarray(iio.imread(first_png))
         except (OSError, ValueError) as err:

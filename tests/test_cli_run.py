@@ -85,15 +85,31 @@ def test_model_folder_that_is_not_wan(files, fake_rules, tmp_path):
 
 
 def test_rules_that_do_not_compile(files, tmp_path):
-    pytest.importorskip("rulec.ir")
-    from rulec import compile_rules  # noqa: F401  (the integrator's entry point)
-
     root, task, wan = files
     rules = tmp_path / "bad.rules"
     rules.write_text("goal reach : eventually insde(agent, goal)\n")
     res = invoke(task, "--rules", rules, "--model", wan, "-o", tmp_path / "out")
     assert res.exit_code == 1 and "insde" in res.output
     assert not (tmp_path / "out").exists()
+
+
+def test_minimal_vbvr_folder_and_plan_caption(files, fake_rules, tmp_path):
+    """A folder with only first_frame.png (+ metadata) runs; --caption plan needs plan_caption."""
+    import shutil
+
+    root, task, wan = files
+    minimal = tmp_path / "minimal"
+    minimal.mkdir()
+    shutil.copy(task / "first_frame.png", minimal / "first_frame.png")
+    res = invoke(minimal, "--model", wan, "--method", "base", "--sample-steps", 2, "--caption", "plan", "-o", tmp_path / "o1")
+    assert res.exit_code == 2 and "plan_caption" in res.output and not (tmp_path / "o1").exists()
+    res = invoke(task, "--model", wan, "--method", "base", "--sample-steps", 2, "--caption", "plan", "-o", tmp_path / "o2")
+    assert res.exit_code == 0, res.output
+    meta = json.loads((task / "question_metadata.json").read_text())
+    assert json.loads((tmp_path / "o2" / "report.json").read_text())["caption"] == meta["plan_caption"]
+    res = invoke(minimal, "--model", wan, "--method", "base", "--sample-steps", 2, "-o", tmp_path / "o3")
+    assert res.exit_code == 0, res.output
+    assert json.loads((tmp_path / "o3" / "report.json").read_text())["caption"] == ""
 
 
 def test_missing_rules_file(files, tmp_path):
