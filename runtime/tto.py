@@ -44,6 +44,7 @@ class TTOConfig:
     beta_start: float = 5.0  # smooth-semantics sharpness, annealed geometrically upward
     beta_end: float = 40.0
     noise: Literal["fixed", "fresh"] = "fixed"  # same initial noise every step, or a new one
+    gradient_checkpointing: bool = False  # recompute block activations in backward (memory for time)
     patience: int = 5  # stop when the loss has not improved for this many steps
     min_delta: float = 1e-4  # what counts as an improvement
     seed: int = 0
@@ -156,9 +157,14 @@ def optimize(
     spec = config.lora_spec(reasoner)
     transformer = reasoner.transformer
     name = attach_lora(transformer, spec)
+    checkpointing = config.gradient_checkpointing and not getattr(transformer, "gradient_checkpointing", False)
+    if checkpointing:
+        transformer.enable_gradient_checkpointing()
     try:
         return _optimize_attached(reasoner, task, reward, config, spec, name, on_step)
     finally:
+        if checkpointing:
+            transformer.disable_gradient_checkpointing()
         detach_lora(transformer, name)
 
 

@@ -94,6 +94,15 @@ def test_non_finite_gradient_skips_the_step_and_restores_the_adapter(setup):
     assert all(math.isfinite(r.loss) for r in result.history)
 
 
+def test_gradient_checkpointing_gives_the_same_optimization(setup):
+    reasoner, task, base_red = setup
+    cfg = dict(max_steps=2, lr=1e-2, **CFG)
+    plain = optimize(reasoner, task, RedRightReward(base_red + 0.5), TTOConfig(**cfg))
+    ckpt = optimize(reasoner, task, RedRightReward(base_red + 0.5), TTOConfig(gradient_checkpointing=True, **cfg))
+    assert [r.loss for r in ckpt.history] == pytest.approx([r.loss for r in plain.history], abs=1e-5)
+    assert not reasoner.transformer.gradient_checkpointing
+
+
 def test_beta_anneals_upward():
     cfg = TTOConfig(max_steps=5, beta_start=2.0, beta_end=32.0)
     betas = [cfg.beta_at(i) for i in range(5)]
