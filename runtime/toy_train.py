@@ -42,7 +42,9 @@ def clip_batch(step: int, batch: int, seed: int) -> tuple[torch.Tensor, list[str
     return x.permute(0, 4, 1, 2, 3).contiguous(), captions
 
 
-def loss_fn(model: ToyVGM, x0: torch.Tensor, captions: list[str], gen: torch.Generator) -> torch.Tensor:
+def loss_fn(model: ToyVGM, x0: torch.Tensor, captions: list[str], gen: torch.Generator, space: str = "x0") -> torch.Tensor:
+    """Weighted MSE of the predicted clean video on frames 1.. ("x0"), or of the implied
+    velocity ("v": the x0 error divided by sigma, which stresses near-clean inputs)."""
     b = x0.shape[0]
     first = x0[:, :, 0]
     sigma = torch.sigmoid(torch.randn(b, generator=gen))  # logit-normal
@@ -53,7 +55,7 @@ def loss_fn(model: ToyVGM, x0: torch.Tensor, captions: list[str], gen: torch.Gen
     x0_hat = model.denoise(x_t, sigma, first, model.caption_ids(captions))
     changed = (x0 - first.unsqueeze(2)).abs().amax(dim=1, keepdim=True) > 1e-3
     weight = 1.0 + (CHANGED_WEIGHT - 1.0) * changed.float()
-    err = ((x0_hat - x0) / s.clamp_min(MIN_SIGMA)) ** 2
+    err = (x0_hat - x0) ** 2 if space == "x0" else ((x0_hat - x0) / s.clamp_min(MIN_SIGMA)) ** 2
     return (weight * err)[:, :, 1:].mean()
 
 
@@ -89,6 +91,7 @@ def train(args: argparse.Namespace) -> int:
     model = ToyVGM(config)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01, betas=(0.9, 0.99))
     step, wall = 0, 0.0
+    history: list = [[0, args.loss]]  # [first step, loss space] of each run (a resumed run may switch)
     ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
     if args.resume:
         if not state_path.exists():
@@ -99,6 +102,7 @@ def train(args: argparse.Namespace) -> int:
         ema = st["ema"]
         opt.load_state_dict(st["optimizer"])
         step, wall = int(st["step"]), float(st["wall"])
+        history = st.get("history", [[0, "v"]]) + [[step, args.loss]]  # states without history came from "v" runs
         print(f"resumed at step {step} ({wall / 60:.1f} min trained)", flush=True)
     print(f"toy VGM: {num_parameters(model):,} parameters; training to step {args.steps}, "
           f"at most {args.max_minutes} min this run", flush=True)
@@ -106,12 +110,12 @@ def train(args: argparse.Namespace) -> int:
     def checkpoint() -> None:
         config.training = {
             "steps": step, "train_minutes": round(wall / 60, 1), "seed": args.seed, "batch": args.batch,
-            "lr": args.lr, "ema_decay": args.ema, "weights": "EMA",
+            "lr": args.lr, "ema_decay": args.ema, "weights": "EMA", "loss_runs": history,
             "command": f"rulec toy train --steps {args.steps} --seed {args.seed}",
         }
         save(model, out, state_dict=ema)
         torch.save({"model": model.state_dict(), "ema": ema, "optimizer": opt.state_dict(),
-                    "step": step, "wall": wall}, state_path)
+                    "step": step, "wall": wall, "history": history}, state_path)
         if args.filmstrips:
             ema_model = ToyVGM(config)
             ema_model.load_state_dict(ema)
@@ -131,7 +135,7 @@ def train(args: argparse.Namespace) -> int:
                 g["lr"] = lr
             x0, captions = clip_batch(step, args.batch, args.seed)
             gen = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
-            loss = loss_fn(model, x0, captions, gen)
+            loss = loss_fn(model, x0, captions, gen, space=args.loss)
             opt.zero_grad(set_to_none=True)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
@@ -172,6 +176,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", default=str(ASSETS))
     p.add_argument("--state", default=str(DEFAULT_STATE))
     p.add_argument("--resume", action="store_true")
+    p.add_argument("--loss", choices=("x0", "v"), default="x0", help="loss space (see loss_fn)")
     p.add_argument("--no-filmstrips", dest="filmstrips", action="store_false")
     return p
 
