@@ -6,10 +6,11 @@
 from __future__ import annotations
 
 __version__ = "0.1.0"
-__all__ = ["compile_rules", "CompiledRules", "RulesError", "Diagnostic"]
+__all__ = ["compile_rules", "compile_text", "CompiledRules", "RulesError", "Diagnostic"]
 
 _EXPORTS = {
     "compile_rules": "rulec.compile",
+    "compile_text": "rulec.compile",
     "CompiledRules": "rulec.ir",
     "RulesError": "rulec.diagnostics",
     "Diagnostic": "rulec.diagnostics",

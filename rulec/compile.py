@@ -56,7 +56,18 @@ def compile_rules(text_or_path: str | os.PathLike, *, name: str | None = None,
         text, source = text_or_path, name or "<rules>"
     else:
         raise TypeError(f"compile_rules expects rules text or a path, got {type(text_or_path).__name__}")
+    return compile_text(text, name=source, num_frames=num_frames)
 
+
+def compile_text(text: str, *, name: str = "<rules>", num_frames: int | None = None) -> CompiledRules:
+    """Compile rules given as text, never reading a file: the entry point for untrusted
+    input (a VLM's answer), where a string that happens to look like a path must not
+    open that path. Raises :class:`RulesError` with all diagnostics."""
+    if num_frames is not None and (isinstance(num_frames, bool) or not isinstance(num_frames, int) or num_frames < 1):
+        raise ValueError(f"num_frames must be a positive integer, got {num_frames!r}")
+    if not isinstance(text, str):
+        raise TypeError(f"compile_text expects a string, got {type(text).__name__}")
+    source = name
     parsed = parse(text, source)
     if any(d.code in ("E010", "E012") for d in parsed.diagnostics):  # the file as a whole was refused
         raise RulesError(parsed.diagnostics, text, source)

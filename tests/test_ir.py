@@ -241,3 +241,22 @@ def test_path_and_text_inputs(tmp_path):
     with pytest.raises(RulesError) as err:
         compile_rules(tmp_path / "bin.rules")
     assert err.value.diagnostics[0].code == "E013"
+
+
+def test_compile_text_never_reads_a_file(tmp_path):
+    """Untrusted text that names a file is parsed as rules, not opened."""
+    from rulec import RulesError, compile_text
+
+    secret = tmp_path / "secret.rules"
+    secret.write_text('object a = color("#e53935")\ngoal g : always present(a)\n')
+    assert rulec_compile_ok(secret)
+    with pytest.raises(RulesError) as err:
+        compile_text(str(secret))
+    assert "secret.rules" in str(err.value)  # the path itself failed to parse as rules
+    assert "present" not in str(err.value)  # the file's content was never read
+
+
+def rulec_compile_ok(path) -> bool:
+    from rulec import compile_rules
+
+    return compile_rules(path).rules[0].name == "g"

@@ -48,10 +48,10 @@ class TeachResult:
 
 def _default_compiler() -> tuple[Callable[..., Any], tuple[type[BaseException], ...]]:
     try:
-        from rulec import RulesError, compile_rules
+        from rulec import RulesError, compile_text
     except (ImportError, AttributeError) as err:
         raise TeacherError(f"the rules compiler is not available: {err}") from None
-    return compile_rules, (RulesError,)
+    return compile_text, (RulesError,)
 
 
 def teach(
@@ -88,9 +88,7 @@ def teach(
         rules, diagnostics, compiled = None, None, None
         try:
             rules = extract_rules(answer, limit)
-            # compile_rules takes a one-line string naming a file for a path; text that ends
-            # with a newline is always text, so the answer can never make it open a file.
-            rules = rules if rules.endswith("\n") else rules + "\n"
+            rules = rules if rules.endswith("\n") else rules + "\n"  # a file ends with a newline
             compiled = compile_fn(rules, name=source_name)
         except AnswerTooLong as err:
             diagnostics = f"{source_name}: error: {err}; write a shorter file"
