@@ -21,6 +21,7 @@ from torch import Tensor, nn
 
 from rulec.diagnostics import Diagnostic, RulesError
 from rulec.ir import Const, Ref
+from rulec.primitives.detectors import shared_colour_space
 from rulec.primitives.kernels import KERNELS
 from rulec.primitives.semantics import Exact, Semantics, Smooth
 from rulec.primitives.temporal import window_range, WindowError
@@ -220,9 +221,10 @@ class RewardModule(nn.Module):
             start = video[:, :1]
         start = start.detach()
         batch, num_frames = video.shape[:2]
-        with torch.no_grad():
-            exact = self.evaluate(video, start, Exact())
-        smooth = self.evaluate(video, start, Smooth(beta or self.beta)) if self.smooth else exact
+        with shared_colour_space():  # one Lab conversion and colour distance per video for both passes
+            with torch.no_grad():
+                exact = self.evaluate(video, start, Exact())
+            smooth = self.evaluate(video, start, Smooth(beta or self.beta)) if self.smooth else exact
 
         results: list[RuleResult] = []
         for rule in self.compiled.rules:
