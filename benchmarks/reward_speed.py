@@ -3,9 +3,9 @@
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/reward_speed.py --threads 1 [--repeats 15]
 
 Times forward + backward (loss.backward into the video) at B=8, T=16, 64x64 for
-``rulec.compile_rules(MAZE).to_reward()`` (plain, and inside
-``rulec.primitives.detectors.shared_colour_space()``, which converts each video to Lab
-once for both semantics) and for ``fused_maze_reward`` in the same run, interleaved, and
+``rulec.compile_rules(MAZE).to_reward()`` (which converts each video to Lab once for
+both semantics, via ``shared_colour_space()``) and for ``fused_maze_reward`` in the same
+run, interleaved, and
 prints their ratio (target <= 1.2) in wall time and in process CPU time (the CPU figure
 is the one to trust on a loaded machine; use ``--threads 1`` for it to be meaningful).
 Both evaluate the exact verdict (no grad) and the smooth robustness (with grad) and the
@@ -153,17 +153,9 @@ def main() -> None:
     torch.testing.assert_close(torch.stack([r.smooth for r in report.rules], 1), smooth)
     torch.testing.assert_close(report.sample_loss, loss)
 
-    from rulec.primitives.detectors import shared_colour_space
-
     def compiled_step():
         v = video.clone().requires_grad_(True)
         reward(v).loss.backward()
-
-    def compiled_shared_step():
-        v = video.clone().requires_grad_(True)
-        with shared_colour_space():
-            report = reward(v)
-        report.loss.backward()
 
     def fused_step():
         v = video.clone().requires_grad_(True)
@@ -173,29 +165,23 @@ def main() -> None:
         with torch.no_grad():
             reward(video)
 
-    def compiled_shared_forward():
-        with torch.no_grad(), shared_colour_space():
-            reward(video)
-
     exact_reward = rulec.compile_rules(MAZE, name="maze").to_reward(semantics="exact")
 
     def exact_forward():
         with torch.no_grad():
             exact_reward(video)
 
-    steps = [compiled_step, compiled_shared_step, fused_step]
-    t_compiled, t_shared, t_fused = _time(steps, args.repeats)
-    c_compiled, c_shared, c_fused = _time(steps, args.repeats, clock=time.process_time)
-    t_forward, t_forward_shared, t_exact = _time([compiled_forward, compiled_shared_forward, exact_forward], args.repeats)
+    steps = [compiled_step, fused_step]
+    t_compiled, t_fused = _time(steps, args.repeats)
+    c_compiled, c_fused = _time(steps, args.repeats, clock=time.process_time)
+    t_forward, t_exact = _time([compiled_forward, exact_forward], args.repeats)
     frames = args.batch * args.frames
     print(f"maze rules (4), B={args.batch} T={args.frames} {args.size}x{args.size}, torch threads={torch.get_num_threads()}, best of {args.repeats}")
     print("forward+backward                               wall ms  ratio   CPU ms  ratio   (target ratio <= 1.2)")
     print(f"  fused (hand-written)                         {t_fused * 1e3:8.1f}         {c_fused * 1e3:8.1f}")
     print(f"  compiled                                     {t_compiled * 1e3:8.1f}  {t_compiled / t_fused:5.2f}  {c_compiled * 1e3:8.1f}  {c_compiled / c_fused:5.2f}")
-    print(f"  compiled inside shared_colour_space()        {t_shared * 1e3:8.1f}  {t_shared / t_fused:5.2f}  {c_shared * 1e3:8.1f}  {c_shared / c_fused:5.2f}")
     print("reward evaluation alone (forward, no grad, wall clock):")
     print(f"  exact + smooth                         {frames / t_forward:8.0f} frames/s")
-    print(f"  exact + smooth, shared_colour_space()  {frames / t_forward_shared:8.0f} frames/s")
     print(f"  exact only                             {frames / t_exact:8.0f} frames/s")
 
 
