@@ -20,7 +20,8 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/rulec compile examples/maze.rules
+	$(BIN)/rulec compile examples/tasks/maze_00000/rules.txt
+	$(BIN)/rulec run examples/tasks/maze_00000 -o out/demo
 
 test: $(STAMP)
 	OMP_NUM_THREADS=2 $(BIN)/python -m pytest
