@@ -148,7 +148,8 @@ def _filmstrip(film, path: Path) -> None:
     iio.imwrite(path, img)
 
 
-def plot_loss(log: Path, png: Path) -> None:
+def plot_loss(log: Path, png: Path, runs: list | None = None) -> None:
+    """Loss per step (log scale); ``runs`` = [[first step, loss space], ...] colours each run."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -157,16 +158,24 @@ def plot_loss(log: Path, png: Path) -> None:
     recs = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
     steps = np.array([r["step"] for r in recs])
     loss = np.array([r["loss"] for r in recs])
-    k = 50
-    smooth = np.convolve(loss, np.ones(k) / k, mode="valid") if len(loss) > k else loss
-    fig, ax = plt.subplots(figsize=(6, 3.2), dpi=120)
-    ax.plot(steps, loss, lw=0.4, alpha=0.35, label="per step")
-    ax.plot(steps[len(steps) - len(smooth):], smooth, lw=1.5, label=f"mean of {k}")
+    runs = runs or [[0, "?"]]
+    bounds = [r[0] for r in runs] + [int(steps.max()) + 1]
+    fig, ax = plt.subplots(figsize=(6.4, 3.4), dpi=120)
+    k = 20
+    for (start, space), end in zip(runs, bounds[1:]):
+        sel = (steps > start) & (steps <= end)
+        if not sel.any():
+            continue
+        s, l = steps[sel], loss[sel]
+        line = ax.plot(s, l, lw=0.5, alpha=0.35)[0]
+        if len(l) > k:
+            ax.plot(s[k - 1:], np.convolve(l, np.ones(k) / k, mode="valid"), lw=1.6, color=line.get_color(),
+                    label=f"steps {start + 1}-{int(s.max())}: {space}-space loss (mean of {k})")
     ax.set_yscale("log")
     ax.set_xlabel("training step (batch 16)")
-    ax.set_ylabel("weighted velocity-space loss")
-    ax.set_title(f"toy VGM training loss ({sum(r['sec'] for r in recs) / 60:.0f} min of steps)")
-    ax.legend()
+    ax.set_ylabel("weighted MSE")
+    ax.set_title(f"toy VGM training loss ({sum(r['sec'] for r in recs) / 60:.0f} min of steps, shared 2-core CPU)")
+    ax.legend(fontsize=7)
     fig.tight_layout()
     png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png)
@@ -186,7 +195,10 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--loss-png", default=None)
     args = p.parse_args(argv)
     if args.loss_log and args.loss_png:
-        plot_loss(Path(args.loss_log), Path(args.loss_png))
+        from rulec.runtime import toy_model
+
+        runs = toy_model.load(args.weights).config.training.get("loss_runs")
+        plot_loss(Path(args.loss_log), Path(args.loss_png), runs)
     f = run(args)
     bars = [
         ("scene preserved (samples)", f["scene_preserved"], 0.90),

@@ -27,11 +27,16 @@ def train_cmd(
     resume: bool = typer.Option(False, help="continue from --state"),
     state: Optional[Path] = typer.Option(None, help="optimizer/step state file (default /tmp/rulec_toy_vgm/state.pt)"),
     out: Optional[Path] = typer.Option(None, help="folder for weights + config (default: the package assets)"),
+    loss: str = typer.Option("x0", help="loss space: x0 or v (see docs/toy-model.md)"),
+    threads: int = typer.Option(1, help="torch threads (1 is robust on shared cores)"),
 ) -> None:
     """Train on motion clips (never on task solutions); checkpoints EMA weights every 100 steps."""
     from rulec.runtime import toy_train
 
-    argv = ["--steps", str(steps), "--seed", str(seed), "--batch", str(batch), "--max-minutes", str(max_minutes)]
+    if loss not in ("x0", "v"):
+        _fail(f"--loss must be x0 or v, got {loss!r}")
+    argv = ["--steps", str(steps), "--seed", str(seed), "--batch", str(batch), "--max-minutes", str(max_minutes),
+            "--loss", loss, "--threads", str(threads)]
     if resume:
         argv.append("--resume")
     if state is not None:

@@ -172,7 +172,7 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--max-minutes", type=float, default=80.0)
     p.add_argument("--ckpt-every", type=int, default=100)
     p.add_argument("--log-every", type=int, default=10)
-    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1)
     p.add_argument("--out", default=str(ASSETS))
     p.add_argument("--state", default=str(DEFAULT_STATE))
     p.add_argument("--resume", action="store_true")
