@@ -108,3 +108,21 @@ def caption(colour: str, directions: list[str] | tuple[str, ...]) -> str:
         if d not in DIRECTIONS:
             raise ValueError(f"unknown direction {d!r}")
     return f"{colour} disc moves " + ", then ".join(directions)
+
+
+def along_polyline(points, num_frames: int = NUM_FRAMES, moving_frames: int | None = None) -> np.ndarray:
+    """Centres ``(num_frames, 2)`` at constant speed along a polyline, reaching its end at
+    frame ``moving_frames`` (default: two frames before the end) and resting there.
+
+    Used to draw hand-made videos (tutorial, tests) without the task suite's solvers.
+    """
+    pts = np.asarray(points, dtype=float)
+    moves = num_frames - 2 if moving_frames is None else moving_frames
+    seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
+    cum = np.concatenate([[0.0], np.cumsum(seg)])
+    out = []
+    for t in range(num_frames):
+        s = cum[-1] * min(t, moves) / moves
+        i = min(int(np.searchsorted(cum, s, side="right")) - 1, len(seg) - 1)
+        out.append(pts[i] + (pts[i + 1] - pts[i]) * (s - cum[i]) / seg[i])
+    return np.stack(out)

@@ -32,18 +32,9 @@ def scene() -> np.ndarray:
     return world.paint(frame, world.rect_mask(32, *GOAL), "green")
 
 
-def video_along(points: list[tuple[float, float]], frames: int = 16, moves: int = 14) -> np.ndarray:
-    """The red disc moved at constant speed along a polyline in ``moves`` frames, then held."""
-    pts = np.asarray(points, dtype=float)
-    seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
-    cum = np.concatenate([[0.0], np.cumsum(seg)])
-    out = []
-    for t in range(frames):
-        s = cum[-1] * min(t, moves) / moves
-        i = min(int(np.searchsorted(cum, s, side="right")) - 1, len(seg) - 1)
-        p = pts[i] + (pts[i + 1] - pts[i]) * (s - cum[i]) / seg[i]
-        out.append(world.paint(scene(), world.disc_mask(32, p[0], p[1]), "red"))
-    return np.stack(out)
+def video_along(points: list[tuple[float, float]]) -> np.ndarray:
+    """The red disc at constant speed along a polyline, resting at its end for the last frames."""
+    return np.stack([world.paint(scene(), world.disc_mask(32, *p), "red") for p in world.along_polyline(points)])
 
 
 CROSSING = [(6.0, 8.0), (26.0, 8.0)]

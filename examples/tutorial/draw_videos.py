@@ -28,18 +28,9 @@ def scene() -> np.ndarray:
     return frame
 
 
-def along(points: list[tuple[float, float]], frames: int = 16, moves: int = 14) -> np.ndarray:
-    """The purple disc at constant speed along a polyline in ``moves`` frames, then resting."""
-    pts = np.asarray(points, dtype=float)
-    seg = np.linalg.norm(np.diff(pts, axis=0), axis=1)
-    cum = np.concatenate([[0.0], np.cumsum(seg)])
-    video = []
-    for t in range(frames):
-        s = cum[-1] * min(t, moves) / moves
-        i = min(int(np.searchsorted(cum, s, side="right")) - 1, len(seg) - 1)
-        p = pts[i] + (pts[i + 1] - pts[i]) * (s - cum[i]) / seg[i]
-        video.append(world.paint(scene(), world.disc_mask(32, *p), "purple"))
-    return np.stack(video)
+def along(points: list[tuple[float, float]]) -> np.ndarray:
+    """The purple disc at constant speed along a polyline, resting at its end for the last frames."""
+    return np.stack([world.paint(scene(), world.disc_mask(32, *p), "purple") for p in world.along_polyline(points)])
 
 
 if __name__ == "__main__":
