@@ -279,9 +279,15 @@ def summarize(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
     return out
 
 
+def _share(flags: list[bool]) -> float:
+    return sum(bool(f) for f in flags) / len(flags)
+
+
 def _aggregate(rows: list[dict[str, Any]]) -> dict[str, Any]:
     n = len(rows)
+    check_names = sorted({c for r in rows for c in r["checks"]})
     return {
+        "checks": {c: _share([r["checks"][c] for r in rows if c in r["checks"]]) for c in check_names},
         "n": n,
         "success": sum(r["success"] for r in rows) / n,
         "partial": sum(r["partial"] for r in rows) / n,

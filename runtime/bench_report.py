@@ -22,6 +22,14 @@ def markdown_tables(summary: dict[str, Any]) -> str:
     """An overall table and one table per family."""
     lines = ["### Overall", "", _HEADER, "|" + "---|" * 8]
     lines += [_row(m, summary[m]) for m in METHODS if m in summary]
+    methods = [m for m in METHODS if m in summary]
+    checks = sorted({c for m in methods for c in summary[m]["checks"]})
+    if checks:
+        lines += ["", "### Independent scorer sub-checks passed (share of the instances that have the check)", ""]
+        lines += ["| sub-check | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
+        for c in checks:
+            cells = [f"{summary[m]['checks'][c]:.0%}" if c in summary[m]["checks"] else "-" for m in methods]
+            lines.append(f"| {c} | " + " | ".join(cells) + " |")
     for family, by_method in iter_family_rows(summary):
         lines += ["", f"### {family}", "", _HEADER, "|" + "---|" * 8]
         lines += [_row(m, figures) for m, figures in by_method.items()]
