@@ -25,7 +25,7 @@ def train_cmd(
     batch: int = typer.Option(16, help="clips per step"),
     max_minutes: float = typer.Option(80.0, help="stop this run after this much wall time"),
     resume: bool = typer.Option(False, help="continue from --state"),
-    state: Optional[Path] = typer.Option(None, help="optimizer/step state file (default /tmp/rulec_toy_vgm/state.pt)"),
+    state: Optional[Path] = typer.Option(None, help="optimizer/step state file, safetensors (default /tmp/rulec_toy_vgm/state.safetensors)"),
     out: Optional[Path] = typer.Option(None, help="folder for weights + config (default: the package assets)"),
     loss: str = typer.Option("x0", help="loss space: x0 or v (see docs/toy-model.md)"),
     threads: int = typer.Option(1, help="torch threads (1 is robust on shared cores)"),

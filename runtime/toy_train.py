@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -25,9 +24,9 @@ import numpy as np
 import torch
 
 from rulec.runtime import clips
-from rulec.runtime.toy_model import ASSETS, ToyConfig, ToyVGM, num_parameters, save
+from rulec.runtime.toy_model import ASSETS, WEIGHTS_FILE, ToyConfig, ToyVGM, load, num_parameters, save
 
-DEFAULT_STATE = Path("/tmp/rulec_toy_vgm/state.pt")
+DEFAULT_STATE = Path("/tmp/rulec_toy_vgm/state.safetensors")
 #: Clip seeds used for training are below this; held-out evaluation seeds start here.
 HELD_OUT_SEED_BASE = 1_000_000_000
 CHANGED_WEIGHT = 10.0
@@ -79,6 +78,38 @@ def filmstrip(model: ToyVGM, path: Path, num_steps: int = 8, n: int = 6) -> None
     iio.imwrite(path, img)
 
 
+def save_state(path: Path, model_sd: dict, ema: dict, opt_sd: dict, meta: dict) -> None:
+    """The resume state as safetensors: weights, EMA, optimizer tensors; the rest as JSON metadata."""
+    from safetensors.torch import save_file
+
+    tensors = {f"model.{k}": v for k, v in model_sd.items()} | {f"ema.{k}": v for k, v in ema.items()}
+    for index, entry in opt_sd["state"].items():
+        for name, value in entry.items():
+            tensors[f"opt.{index}.{name}"] = torch.as_tensor(value)
+    info = {"meta": meta, "param_groups": opt_sd["param_groups"]}
+    save_file({k: v.contiguous() for k, v in tensors.items()}, str(path), metadata={"rulec": json.dumps(info)})
+
+
+def load_state(path: Path) -> tuple[dict, dict, dict, dict]:
+    """Inverse of :func:`save_state`: (model state, EMA, optimizer state, metadata)."""
+    from safetensors import safe_open
+
+    model_sd, ema, opt_state = {}, {}, {}
+    with safe_open(str(path), framework="pt") as f:
+        info = json.loads(f.metadata()["rulec"])
+        for key in f.keys():
+            group, _, rest = key.partition(".")
+            if group == "model":
+                model_sd[rest] = f.get_tensor(key)
+            elif group == "ema":
+                ema[rest] = f.get_tensor(key)
+            else:
+                index, _, name = rest.partition(".")
+                opt_state.setdefault(int(index), {})[name] = f.get_tensor(key)
+    opt_state = dict(sorted(opt_state.items()))
+    return model_sd, ema, {"state": opt_state, "param_groups": info["param_groups"]}, info["meta"]
+
+
 def train(args: argparse.Namespace) -> int:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
@@ -93,16 +124,21 @@ def train(args: argparse.Namespace) -> int:
     step, wall = 0, 0.0
     history: list = [[0, args.loss]]  # [first step, loss space] of each run (a resumed run may switch)
     ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
+    if args.resume and state_path.exists():
+        model_sd, ema, opt_sd, meta = load_state(state_path)
+        model.load_state_dict(model_sd)
+        opt.load_state_dict(opt_sd)
+        step, wall = int(meta["step"]), float(meta["wall"])
+        history = meta.get("history", [[0, "v"]]) + [[step, args.loss]]
+    elif args.resume:  # no state file (a fresh machine): continue from the shipped EMA weights
+        shipped = load(Path(args.out) if (Path(args.out) / WEIGHTS_FILE).exists() else None)
+        model.load_state_dict(shipped.state_dict())
+        ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        info = shipped.config.training or {}
+        step, wall = int(info.get("steps", 0)), float(info.get("train_minutes", 0.0)) * 60
+        history = [list(r) for r in info.get("loss_runs", [[0, "v"]])] + [[step, args.loss]]
+        print(f"no state at {state_path}: starting from the shipped weights (fresh optimizer)", flush=True)
     if args.resume:
-        if not state_path.exists():
-            print(f"error: {state_path}: no training state to resume from", file=sys.stderr)
-            return 2
-        st = torch.load(state_path, weights_only=True)
-        model.load_state_dict(st["model"])
-        ema = st["ema"]
-        opt.load_state_dict(st["optimizer"])
-        step, wall = int(st["step"]), float(st["wall"])
-        history = st.get("history", [[0, "v"]]) + [[step, args.loss]]  # states without history came from "v" runs
         print(f"resumed at step {step} ({wall / 60:.1f} min trained)", flush=True)
     print(f"toy VGM: {num_parameters(model):,} parameters; training to step {args.steps}, "
           f"at most {args.max_minutes} min this run", flush=True)
@@ -114,8 +150,7 @@ def train(args: argparse.Namespace) -> int:
             "command": f"rulec toy train --steps {args.steps} --seed {args.seed}",
         }
         save(model, out, state_dict=ema)
-        torch.save({"model": model.state_dict(), "ema": ema, "optimizer": opt.state_dict(),
-                    "step": step, "wall": wall, "history": history}, state_path)
+        save_state(state_path, model.state_dict(), ema, opt.state_dict(), {"step": step, "wall": wall, "history": history})
         if args.filmstrips:
             ema_model = ToyVGM(config)
             ema_model.load_state_dict(ema)
