@@ -30,7 +30,7 @@ def run(
     max_steps: int = typer.Option(16, help="TTO optimization steps at most"),
     sample_steps: int = typer.Option(8, help="denoising steps per sample"),
     grad_steps: int = typer.Option(2, help="TTO: backprop through the last K denoising steps"),
-    lr: float = typer.Option(1e-3, help="TTO learning rate"),
+    lr: float = typer.Option(5e-3, help="TTO learning rate"),
     rank: int = typer.Option(4, help="TTO LoRA rank"),
     noise: str = typer.Option("fixed", help="TTO noise policy: fixed | fresh"),
     model: Optional[Path] = typer.Option(None, help="embedded model weights folder (default: shipped)"),

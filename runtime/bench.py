@@ -34,7 +34,7 @@ class BenchSettings:
 
     sample_steps: int = 8
     grad_steps: int = 2
-    lr: float = 1e-3
+    lr: float = 5e-3
     rank: int = 4
     max_steps: int = 16
     noise: str = "fixed"

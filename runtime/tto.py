@@ -35,7 +35,7 @@ class TTOConfig:
     max_evaluations: int | None = None  # optional budget in model evaluations
     sample_steps: int = 8  # denoising steps per sample
     grad_steps: int = 2  # K: keep the graph through the last K denoising steps
-    lr: float = 1e-3
+    lr: float = 5e-3
     weight_decay: float = 0.0
     max_grad_norm: float = 1.0
     rank: int = 4
