@@ -22,7 +22,8 @@ from rulec.primitives.registry import Kind, Param, PrimitiveSpec, register
 M, S, B, N, I, STR, C = Kind.MASK, Kind.SIGNAL, Kind.BOOL, Kind.NUMBER, Kind.INT, Kind.STRING, Kind.COLOR
 
 
-def _fn(name, category, params, result, doc, exact, smooth, inputs=(), example=""):
+def _fn(name, category, params, result, doc, exact, smooth, inputs=(), example="", callable=True, syntax=""):
+    """Register a function users call by name (``callable=True``) or an operator."""
     return register(
         PrimitiveSpec(
             name=name,
@@ -34,25 +35,15 @@ def _fn(name, category, params, result, doc, exact, smooth, inputs=(), example="
             smooth=smooth,
             inputs=tuple(inputs),
             example=example,
+            callable=callable,
+            syntax=syntax,
         )
     )
 
 
 def _op(name, category, params, result, syntax, doc, exact, smooth, inputs=()):
-    return register(
-        PrimitiveSpec(
-            name=name,
-            category=category,
-            params=tuple(params),
-            result=result,
-            doc=doc,
-            exact=exact,
-            smooth=smooth,
-            inputs=tuple(inputs),
-            callable=False,
-            syntax=syntax,
-        )
-    )
+    """Register a language construct the compiler lowers to a graph node."""
+    return _fn(name, category, params, result, doc, exact, smooth, inputs, callable=False, syntax=syntax)
 
 
 # ---------------------------------------------------------------- detectors
