@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rulec.diagnostics import Diagnostic, RulesError
-from rulec.ir import Const, Ref
+from rulec.ir import Ref
 from rulec.primitives.detectors import shared_colour_space
 from rulec.primitives.kernels import KERNELS
 from rulec.primitives.semantics import Exact, Semantics, Smooth

@@ -9,7 +9,6 @@ into the Qwen2-VL flat patch layout. Qwen2-VL and Qwen2.5-VL checkpoints are sup
 
 from __future__ import annotations
 
-import math
 from pathlib import Path
 
 import torch

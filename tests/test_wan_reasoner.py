@@ -6,7 +6,7 @@ import json
 
 import pytest
 import torch
-from test_tto_support import RedRightReward, redness, task_input, tiny_wan
+from test_tto_support import RedRightReward, redness, task_input
 
 from rulec.runtime.lora import LORA_FILE, base_weights_digest, save_lora
 from rulec.runtime.tto import TTOConfig, optimize
