@@ -87,4 +87,5 @@ def compile_text(text: str, *, name: str = "<rules>", num_frames: int | None = N
         declarations=declarations,
         warnings=tuple(checked.warnings),
         num_frames=num_frames,
+        source=text,
     )

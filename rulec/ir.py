@@ -11,7 +11,7 @@ Identical sub-expressions are one node. No torch here.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal, Optional, Union
 
 from rulec.diagnostics import Diagnostic
@@ -86,6 +86,7 @@ class CompiledRules:
     declarations: tuple[Declaration, ...]
     warnings: tuple[Diagnostic, ...] = ()
     num_frames: Optional[int] = None
+    source: str = field(default="", repr=False, compare=False)  # the text, so later diagnostics can quote it
 
     # ---------------------------------------------------------------- queries
     def consumers(self) -> dict[int, int]:

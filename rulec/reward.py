@@ -145,9 +145,8 @@ class RewardModule(nn.Module):
         users = self._rules_using(node.id) if node is not None else []
         if users:
             message = f"{message} (in rule{'s' if len(users) > 1 else ''} {', '.join(repr(u) for u in users)})"
-        source = getattr(self.compiled, "source", "")
         diagnostic = Diagnostic(code=code, severity="error", message=message, span=span, help=help)
-        return RulesError([diagnostic], source, self.compiled.source_name)
+        return RulesError([diagnostic], self.compiled.source, self.compiled.source_name)
 
     def _rules_using(self, node_id: int) -> list[str]:
         """Names of the rules whose formula reaches ``node_id``."""
