@@ -57,7 +57,8 @@ class WorkItem:
 
 
 def instance_seed(seed: int, index: int) -> int:
-    """Seed of the index-th instance of a run: disjoint from the model's training seeds' use."""
+    """Seed of the index-th instance of a run (task instances are never training data: the
+    embedded model trains on task-agnostic motion clips)."""
     return seed * 100_003 + index
 
 
