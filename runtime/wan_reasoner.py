@@ -160,7 +160,7 @@ class WanReasoner(Reasoner):
         from diffusers import DiffusionPipeline
 
         try:
-            pipe = DiffusionPipeline.from_pretrained(str(path), local_files_only=True, dtype=torch_dtype)
+            pipe = DiffusionPipeline.from_pretrained(str(path), local_files_only=True, use_safetensors=True, dtype=torch_dtype)
         except Exception as err:  # diffusers raises OSError/ValueError/EnvironmentError variants
             raise WanLoadError(f"{path}: could not load the Wan pipeline ({type(err).__name__}: {err})") from None
         if cpu_offload and torch.cuda.is_available():
