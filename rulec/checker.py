@@ -21,6 +21,7 @@ from rulec.limits import MAX_DEPTH, MAX_NUMBER, MAX_PIXELS
 from rulec.parser import RESERVED
 from rulec.primitives.registry import Kind, PrimitiveSpec, functions
 from rulec.span import Span, join, span_at
+from rulec.windows import window_misfit, window_text
 
 _HEX = re.compile(r"#[0-9a-fA-F]{6}")
 
@@ -276,15 +277,12 @@ class Checker:
                 return
             bounds.append(b.value)
         start, stop = bounds
-        text = f"[{'' if start is None else start}:{'' if stop is None else stop}]"
-        t = self.num_frames
-        if t is not None:
-            if (start is not None and not -t <= start < t) or (stop is not None and not -t <= stop <= t):
-                self.err("E302", f"window {text} runs past the video ({t} frames)", w.span,
-                         f"frames are 0..{t - 1}; negative bounds count from the end")
-                return
-            if not range(*slice(start, stop).indices(t)):
-                self.err("E301", f"window {text} holds no frame of a {t}-frame video", w.span)
+        text = window_text(start, stop)
+        if self.num_frames is not None:
+            misfit = window_misfit(start, stop, self.num_frames)
+            if misfit:
+                code, message, help = misfit
+                self.err(code, message, w.span, help)
             return
         if start is not None and stop is not None and (start >= 0) == (stop >= 0) and start >= stop:
             self.err("E301", f"window {text} holds no frame", w.span,

@@ -21,10 +21,11 @@ from torch import Tensor, nn
 
 from rulec.diagnostics import Diagnostic, RulesError
 from rulec.ir import Ref
+from rulec.windows import window_misfit
 from rulec.primitives.detectors import shared_colour_space
 from rulec.primitives.kernels import KERNELS
 from rulec.primitives.semantics import Exact, Semantics, Smooth
-from rulec.primitives.temporal import window_range, WindowError
+from rulec.primitives.temporal import window_range
 
 if TYPE_CHECKING:
     from rulec.ir import CompiledRules, Node
@@ -91,24 +92,6 @@ class RewardReport:
             data["loss"] = float(self.sample_loss[index])
         data["rules"] = rules
         return data
-
-
-def window_problem(start: int | None, stop: int | None, num_frames: int) -> str | None:
-    """Why a ``[start:stop]`` window does not fit a video of ``num_frames`` frames, or None.
-
-    Unlike a Python slice, a bound past either end is an error, not silently clipped:
-    ``eventually[-2:]`` on a one-frame video is a mistake worth saying.
-    """
-    shown = f"[{'' if start is None else start}:{'' if stop is None else stop}]"
-    if start is not None and not -num_frames <= start < num_frames:
-        return f"window {shown} starts outside a video of {num_frames} frames"
-    if stop is not None and not -num_frames <= stop <= num_frames:
-        return f"window {shown} ends outside a video of {num_frames} frames"
-    try:
-        window_range(start, stop, num_frames)
-    except WindowError as err:
-        return str(err)
-    return None
 
 
 class RewardModule(nn.Module):
@@ -183,9 +166,9 @@ class RewardModule(nn.Module):
             if node.op in _WINDOW_ARGS:
                 first = _WINDOW_ARGS[node.op]
                 start, stop = node.args[first].value, node.args[first + 1].value
-                problem = window_problem(start, stop, t)
-                if problem:
-                    raise self._diagnostic("E302", problem, node, help=f"the video has {t} frames (0..{t - 1})")
+                misfit = window_misfit(start, stop, t)
+                if misfit:
+                    raise self._diagnostic(*misfit[:2], node, help=misfit[2])
             elif node.op in ("grow", "shrink"):
                 px = int(node.args[1].value)
                 if 2 * px + 1 > min(h, w):
