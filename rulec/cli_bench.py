@@ -33,6 +33,7 @@ def run(
     lr: float = typer.Option(5e-3, help="TTO learning rate"),
     rank: int = typer.Option(4, help="TTO LoRA rank"),
     noise: str = typer.Option("fixed", help="TTO noise policy: fixed | fresh"),
+    screen: int = typer.Option(0, help="TTO: sample this many seeds first and optimize from the best (counts against the budget)"),
     model: Optional[Path] = typer.Option(None, help="embedded model weights folder (default: shipped)"),
 ) -> None:
     """Run every (instance, method, budget) of this shard; results are appended as they finish.
@@ -60,7 +61,12 @@ def run(
         if n < 1 or any(b < 1 for b in budgets):
             raise ValueError("--n and --budget must be positive")
         part = bench.parse_shard(shard)
-        settings = bench.BenchSettings(sample_steps, grad_steps, lr, rank, max_steps, noise, str(model) if model else None)
+        if screen < 0:
+            raise ValueError("--screen must be >= 0")
+        settings = bench.BenchSettings(
+            sample_steps=sample_steps, grad_steps=grad_steps, lr=lr, rank=rank, max_steps=max_steps,
+            noise=noise, model=str(model) if model else None, screen=screen,
+        )
         items = bench.work_items(names, n, seed, budgets, chosen)
     except ValueError as err:
         _fail(str(err))

@@ -39,6 +39,7 @@ class BenchSettings:
     max_steps: int = 16
     noise: str = "fixed"
     model: str | None = None  # embedded default when None
+    screen: int = 0  # TTO: seeds screened with the frozen model before optimizing the best one
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,7 @@ class ItemRunner:
             rank=s.rank,
             alpha=float(s.rank),
             noise=s.noise,
+            screen=s.screen,
             seed=seed,
         )
 
@@ -249,7 +251,9 @@ def write_meta(out: Path, settings: BenchSettings) -> None:
     data = {"settings": asdict(settings)}
     if path.exists():
         old = json.loads(path.read_text(encoding="utf-8"))
-        if old.get("settings") != data["settings"]:
+        # settings added since a folder was written compare at their defaults
+        old_settings = {**asdict(BenchSettings()), **old.get("settings", {})}
+        if old_settings != data["settings"]:
             raise ValueError(f"{out} holds results run with other settings ({old.get('settings')}); use another -o folder")
         return
     path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")

@@ -44,6 +44,7 @@ class TTOConfig:
     beta_start: float = 5.0  # smooth-semantics sharpness, annealed geometrically upward
     beta_end: float = 40.0
     noise: Literal["fixed", "fresh"] = "fixed"  # same initial noise every step, or a new one
+    screen: int = 0  # draw this many seeds from the frozen model first; optimize from the best
     gradient_checkpointing: bool = False  # recompute block activations in backward (memory for time)
     patience: int = 5  # stop when the loss has not improved for this many steps
     min_delta: float = 1e-4  # what counts as an improvement
@@ -56,6 +57,8 @@ class TTOConfig:
             raise ValueError("grad_steps (K) must lie in [0, sample_steps]")
         if self.noise not in ("fixed", "fresh"):
             raise ValueError(f"noise must be 'fixed' or 'fresh', got {self.noise!r}")
+        if self.screen < 0:
+            raise ValueError("screen must be >= 0")
         if self.lr <= 0 or self.beta_start <= 0 or self.beta_end <= 0:
             raise ValueError("lr and beta must be positive")
 
@@ -114,6 +117,7 @@ class TTOResult:
             "best_step": self.best_step,
             "final": self.final,
             "history": [asdict(r) for r in self.history],
+            **self.extra,
         }
 
 
@@ -181,12 +185,18 @@ def _optimize_attached(reasoner, task, reward, config, spec, name, on_step) -> T
     stopped_because = "budget"
     updates = 0
     confirmed = None
+    start_seed, screened = config.seed, []
+    if config.screen > 0:
+        start_seed, screened, evaluations, confirmed = _screen_seeds(reasoner, task, reward, config)
+        best_seed = start_seed
+        if confirmed is not None:
+            stopped_because = "passed"
 
-    for step in range(config.max_steps + 1):  # +1: the last sample scores the last update
+    for step in range(config.max_steps + 1 if confirmed is None else 0):  # +1: the last sample scores the last update
         if config.max_evaluations is not None and evaluations + step_cost > config.max_evaluations:
             stopped_because = "evaluations"
             break
-        seed = config.seed if config.noise == "fixed" else config.seed + step
+        seed = start_seed if config.noise == "fixed" else start_seed + step
         beta = config.beta_at(step)
         is_last = step == config.max_steps
         grad_steps = 0 if is_last else config.grad_steps
@@ -286,4 +296,32 @@ def _optimize_attached(reasoner, task, reward, config, spec, name, on_step) -> T
         lora_spec=spec,
         config=config,
         best_step=best_step,
+        extra={"screened": screened} if screened else {},
     )
+
+
+def _screen_seeds(reasoner, task, reward, config: TTOConfig):
+    """Sample up to ``config.screen`` seeds (as many as the budget allows) with the adapter
+    still zero, i.e. the frozen model's output; return the seed the rules like best (lowest
+    loss, ties: more rules passed), the candidates' summaries, the evaluations spent, and
+    ``(video, report, seed)`` of the first sample that already passes (else None).
+
+    Why: with fixed noise, TTO can only improve the sample its seed gives; starting from
+    the best of a few seeds spends part of the budget the way Best-of-N does.
+    """
+    best_key, best_seed, candidates = None, config.seed, []
+    cost = reasoner.evaluations(config.sample_steps, 0)
+    count = config.screen if config.max_evaluations is None else min(config.screen, config.max_evaluations // cost)
+    for i in range(count):
+        seed = config.seed + i
+        with torch.no_grad():
+            video = reasoner.sample(task, seed=seed, num_steps=config.sample_steps, grad_steps=0, final=True)
+            report = reward(video, beta=config.beta_end)
+        summary = summarize(report)
+        candidates.append({"seed": seed, "loss": summary["loss"], "rules_passed": summary["rules_passed"], "passed": summary["passed"]})
+        if summary["passed"]:
+            return seed, candidates, len(candidates) * cost, (video, report, seed)
+        key = (summary["loss"], -summary["rules_passed"])
+        if best_key is None or key < best_key:
+            best_key, best_seed = key, seed
+    return best_seed, candidates, len(candidates) * cost, None

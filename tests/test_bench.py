@@ -89,8 +89,26 @@ def test_other_settings_in_the_same_folder_are_refused(full_run):
     assert "other settings" in result.output
 
 
+def test_a_folder_from_before_a_setting_existed_resumes_at_its_default(tmp_path):
+    settings = bench.BenchSettings()
+    old = {k: v for k, v in json.loads(json.dumps({"settings": settings.__dict__}))["settings"].items() if k != "screen"}
+    (tmp_path / "meta.json").write_text(json.dumps({"settings": old}))
+    bench.write_meta(tmp_path, settings)  # same settings: accepted
+    with pytest.raises(ValueError, match="other settings"):
+        bench.write_meta(tmp_path, bench.BenchSettings(screen=4))
+
+
+def test_screened_tto_records_fewer_steps_within_the_budget(tmp_path):
+    result = run_cli("bench", *FAST, "--methods", "tto", "--screen", "3", "-o", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    for r in lines(tmp_path):
+        # 3 screened 2-step samples (6) + the final decode (2) leave 4 of 12: one step with gradients
+        assert r["evaluations"] <= 12 and r["steps"] <= 1
+    assert json.loads((tmp_path / "meta.json").read_text())["settings"]["screen"] == 3
+
+
 def test_bad_arguments_are_usage_errors(tmp_path):
-    for args in (["--families", "nope"], ["--shard", "2/2"], ["--methods", "magic"], ["--budget", "0"]):
+    for args in (["--families", "nope"], ["--shard", "2/2"], ["--methods", "magic"], ["--budget", "0"], ["--screen", "-1"]):
         result = run_cli("bench", "-o", str(tmp_path), *args)
         assert result.exit_code == 2, args
         assert "error:" in result.output

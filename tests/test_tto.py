@@ -115,6 +115,8 @@ def test_bad_config_is_rejected():
         TTOConfig(sample_steps=2, grad_steps=3)
     with pytest.raises(ValueError, match="noise"):
         TTOConfig(noise="sometimes")
+    with pytest.raises(ValueError, match="screen"):
+        TTOConfig(screen=-1)
 
 
 def test_real_compiled_rules_drive_the_loss_down():
@@ -134,3 +136,33 @@ def test_real_compiled_rules_drive_the_loss_down():
     assert not result.history[0].passed
     assert losses[-1] < losses[0]
     assert set(result.final["rules"]) == {r.name for r in reward(result.video[None]).rules}
+
+
+def test_screening_optimizes_from_the_seed_the_rules_like_best(setup):
+    reasoner, task, base_red = setup
+    reward = RedRightReward(base_red + 0.5)
+    screened = optimize(reasoner, task, reward, TTOConfig(max_steps=1, screen=4, **CFG))
+    cands = screened.to_json()["screened"]
+    assert [c["seed"] for c in cands] == [0, 1, 2, 3]
+    best = min(cands, key=lambda c: (c["loss"], -c["rules_passed"]))
+    assert screened.history[0].seed == best["seed"]
+    # step 0 samples the chosen seed with a zero adapter: the same loss as its screening
+    assert screened.history[0].loss == pytest.approx(best["loss"], abs=1e-5)
+    # 4 screened samples, 1 step with gradients, 1 last scoring sample, 1 final decode
+    assert screened.evaluations == 6 * reasoner.evaluations(4, 0) + reasoner.evaluations(4, 2)
+
+
+def test_screening_stops_at_a_seed_that_already_passes(setup):
+    reasoner, task, base_red = setup
+    result = optimize(reasoner, task, RedRightReward(base_red - 0.05), TTOConfig(max_steps=5, screen=3, **CFG))
+    assert result.stopped_because == "passed" and result.steps == 0 and result.history == []
+    assert len(result.to_json()["screened"]) == 1 and result.final["passed"]
+    assert result.evaluations == reasoner.evaluations(4, 0)
+
+
+def test_screening_stays_within_the_evaluation_budget(setup):
+    reasoner, task, base_red = setup
+    cost = reasoner.evaluations(4, 0)
+    result = optimize(reasoner, task, RedRightReward(base_red + 0.5), TTOConfig(max_steps=5, screen=10, max_evaluations=3 * cost, **CFG))
+    assert len(result.to_json()["screened"]) == 3 and result.steps == 0
+    assert result.stopped_because == "evaluations"
