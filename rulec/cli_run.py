@@ -129,17 +129,18 @@ def run(
     sample_steps: Optional[int] = typer.Option(None, "--sample-steps", help="denoising steps per sample"),
     lr: Optional[float] = typer.Option(None, "--lr", help="tto: LoRA learning rate"),
     rank: Optional[int] = typer.Option(None, "--rank", help="tto: LoRA rank"),
+    screen: Optional[int] = typer.Option(None, "--screen", help="tto: sample this many seeds first and optimize from the best"),
     num_frames: Optional[int] = typer.Option(None, "--frames", help="frames to generate (default: the ground truth's length, else 16)"),
 ) -> None:
     """Run test-time optimization (or a baseline) on one task; write video, LoRA and reports to OUT/."""
     try:
-        _run(task_dir, out, rules, method, budget, seed, model, caption, sample_steps, lr, rank, num_frames)
+        _run(task_dir, out, rules, method, budget, seed, model, caption, sample_steps, lr, rank, num_frames, screen)
     except RunInputError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(err.code) from None
 
 
-def _run(task_dir, out, rules, method, budget, seed, model, caption, sample_steps, lr, rank, num_frames) -> None:
+def _run(task_dir, out, rules, method, budget, seed, model, caption, sample_steps, lr, rank, num_frames, screen=None) -> None:
     import dataclasses
 
     from rich.console import Console
@@ -161,7 +162,7 @@ def _run(task_dir, out, rules, method, budget, seed, model, caption, sample_step
     reward = load_reward(rules or task_dir / "rules.txt", task.num_frames)
     reasoner = load_reasoner(model)
 
-    overrides = {k: v for k, v in dict(seed=seed, sample_steps=sample_steps, lr=lr, rank=rank).items() if v is not None}
+    overrides = {k: v for k, v in dict(seed=seed, sample_steps=sample_steps, lr=lr, rank=rank, screen=screen).items() if v is not None}
     if rank is not None:
         overrides["alpha"] = float(rank)
     if sample_steps is not None:

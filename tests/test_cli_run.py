@@ -61,6 +61,19 @@ def test_run_writes_video_reports_and_lora(files, fake_rules, tmp_path, method):
     assert not [p for p in tmp_path.iterdir() if p.name.startswith(".out.partial")]
 
 
+def test_run_with_screening_records_the_screened_seeds(files, fake_rules, tmp_path):
+    root, task, wan = files
+    out = tmp_path / "out"
+    res = invoke(task, "--model", wan, "--budget", 1, "--sample-steps", 2, "--screen", 3, "-o", out)
+    assert res.exit_code == 0, res.output
+    report = json.loads((out / "report.json").read_text())
+    assert report["config"]["screen"] == 3
+    assert [c["seed"] for c in report["screened"]] == [0, 1, 2]
+    assert report["history"][0]["seed"] in (0, 1, 2)
+    bad = invoke(task, "--model", wan, "--screen", -1, "-o", tmp_path / "bad")
+    assert bad.exit_code != 0 and "screen must be >= 0" in bad.output and not (tmp_path / "bad").exists()
+
+
 def test_missing_task_folder(files, tmp_path):
     res = invoke(tmp_path / "nope", "-o", tmp_path / "out")
     assert res.exit_code == 2 and "task folder not found" in res.output
