@@ -8,7 +8,7 @@ its model evaluations match a TTO run's budget, which is the fair comparison.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Sequence
 
 import torch
 
@@ -67,11 +67,29 @@ def best_of_n(
 
     Samples are drawn one at a time so memory does not grow with N; only the best video is kept.
     """
-    if n < 1:
-        raise ValueError(f"Best-of-N needs n >= 1, got {n}")
+    return best_of_ns(reasoner, task, reward, [n], seed=seed, sample_steps=sample_steps, beta=beta, on_sample=on_sample)[n]
+
+
+def best_of_ns(
+    reasoner: Reasoner,
+    task: TaskInput,
+    reward: Callable[..., Any],
+    ns: Sequence[int],
+    *,
+    seed: int = 0,
+    sample_steps: int = 8,
+    beta: float = 40.0,
+    on_sample: Callable[[int, dict[str, Any]], None] | None = None,
+) -> dict[int, SampleResult]:
+    """Best-of-N for several N at the cost of the largest: Best-of-n is Best-of-N's choice
+    among its first n seeds, so one pass gives every N's answer."""
+    ns = sorted(set(int(n) for n in ns))
+    if not ns or ns[0] < 1:
+        raise ValueError(f"Best-of-N needs n >= 1, got {ns}")
+    results: dict[int, SampleResult] = {}
     best_video, best_key, best_summary = None, None, None
     candidates = []
-    for i in range(n):
+    for i in range(ns[-1]):
         s = seed + i
         with torch.no_grad():
             video = reasoner.sample(task, seed=s, num_steps=sample_steps, grad_steps=0, final=True)
@@ -84,4 +102,6 @@ def best_of_n(
             best_key, best_video, best_summary = key, video[0], summary
         if on_sample:
             on_sample(i, summary)
-    return SampleResult("best-of-n", best_video, best_summary, n * reasoner.evaluations(sample_steps), candidates)
+        if i + 1 in ns:
+            results[i + 1] = SampleResult("best-of-n", best_video, best_summary, (i + 1) * reasoner.evaluations(sample_steps), list(candidates))
+    return results

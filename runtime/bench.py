@@ -44,17 +44,22 @@ class BenchSettings:
 
 @dataclass(frozen=True)
 class WorkItem:
-    """One (instance, method, budget); ``budget`` is 0 for unbudgeted methods."""
+    """One (instance, method) run; a budgeted method's run covers every budget at once
+    (a smaller budget's answer is a prefix of the largest one's run), unbudgeted ones have
+    budgets ``(0,)``. Each budget gives one record, keyed by :meth:`key`."""
 
     family: str
     index: int
     seed: int
     method: str
-    budget: int
+    budgets: tuple[int, ...]
+
+    def key(self, budget: int) -> str:
+        return f"{self.family}/{self.seed}/{self.method}/{budget}"
 
     @property
-    def key(self) -> str:
-        return f"{self.family}/{self.seed}/{self.method}/{self.budget}"
+    def keys(self) -> list[str]:
+        return [self.key(b) for b in self.budgets]
 
 
 def instance_seed(seed: int, index: int) -> int:
@@ -65,14 +70,13 @@ def instance_seed(seed: int, index: int) -> int:
 
 def work_items(families: Iterable[str], n: int, seed: int, budgets: Iterable[int], methods: Iterable[str] = METHODS) -> list[WorkItem]:
     """All items of a run, in a fixed order (the order shards are cut from)."""
-    budgets = sorted(set(int(b) for b in budgets))
+    budgets = tuple(sorted(set(int(b) for b in budgets)))
     items = []
     for family in families:
         for index in range(n):
             s = instance_seed(seed, index)
             for method in methods:
-                for budget in budgets if method in BUDGETED else [0]:
-                    items.append(WorkItem(family, index, s, method, budget))
+                items.append(WorkItem(family, index, s, method, budgets if method in BUDGETED else (0,)))
     return items
 
 
@@ -125,6 +129,7 @@ class ItemRunner:
         self.torch = torch
 
     def tto_config(self, budget: int, seed: int):
+        """The TTO settings for one budget (the final full decode counts against it)."""
         from rulec.runtime.tto import TTOConfig
 
         s = self.settings
@@ -142,14 +147,14 @@ class ItemRunner:
             seed=seed,
         )
 
-    def run(self, item: WorkItem) -> dict[str, Any]:
+    def run(self, item: WorkItem, skip: Iterable[str] = ()) -> list[dict[str, Any]]:
+        """The item's records, one per budget (budgets whose key is in ``skip`` are left out)."""
         import numpy as np
 
         from rulec import compile_rules
         from rulec.runtime import tasks
-        from rulec.runtime.baselines import base_sample, best_of_n, matched_n
+        from rulec.runtime.baselines import base_sample, best_of_ns, matched_n
         from rulec.runtime.reasoner import TaskInput
-        from rulec.runtime.tto import optimize
 
         torch, s = self.torch, self.settings
         started = time.perf_counter()
@@ -160,30 +165,56 @@ class ItemRunner:
         first = torch.from_numpy(inst.first_frame).permute(2, 0, 1).float() / 255.0
         caption = inst.metadata.get("plan_caption", "") if item.method == "plan-in-prompt" else ""
         task = TaskInput(first_frame=first, caption=caption, num_frames=frames)
-        steps = 0
+        budgets = [b for b in item.budgets if item.key(b) not in set(skip)]
         if item.method in ("base", "plan-in-prompt"):
-            result = base_sample(self.reasoner, task, reward, seed=item.seed, sample_steps=s.sample_steps)
+            results = {0: base_sample(self.reasoner, task, reward, seed=item.seed, sample_steps=s.sample_steps)}
         elif item.method == "best-of-n":
-            n = matched_n(self.reasoner, item.budget, s.sample_steps)
-            result = best_of_n(self.reasoner, task, reward, n, seed=item.seed, sample_steps=s.sample_steps)
+            ns = {b: matched_n(self.reasoner, b, s.sample_steps) for b in budgets}
+            by_n = best_of_ns(self.reasoner, task, reward, list(ns.values()), seed=item.seed, sample_steps=s.sample_steps)
+            results = {b: by_n[n] for b, n in ns.items()}
         elif item.method == "tto":
-            result = optimize(self.reasoner, task, reward, self.tto_config(item.budget, item.seed))
-            steps = result.steps
+            results = self._tto(task, reward, budgets, item.seed)
         else:
             raise ValueError(f"unknown method {item.method!r}; choose from {', '.join(METHODS)}")
-        video = (result.video.detach().clamp(0, 1).permute(0, 2, 3, 1) * 255).round().to(torch.uint8).numpy()
-        verdict = tasks.score(inst, np.ascontiguousarray(video))
-        return {
-            "key": item.key,
-            **asdict(item),
-            "success": bool(verdict.success),
-            "partial": float(verdict.partial),
-            "checks": {k: bool(v) for k, v in verdict.checks.items()},
-            "rules_passed": bool(result.final["passed"]),
-            "evaluations": int(result.evaluations),
-            "steps": steps,
-            "wall_time": round(time.perf_counter() - started, 3),
-        }
+        wall_time = round(time.perf_counter() - started, 3)
+        records = []
+        for budget in budgets:
+            result = results[budget]
+            video = (result.video.detach().clamp(0, 1).permute(0, 2, 3, 1) * 255).round().to(torch.uint8).numpy()
+            verdict = tasks.score(inst, np.ascontiguousarray(video))
+            records.append({
+                "key": item.key(budget),
+                "family": item.family,
+                "index": item.index,
+                "seed": item.seed,
+                "method": item.method,
+                "budget": budget,
+                "success": bool(verdict.success),
+                "partial": float(verdict.partial),
+                "checks": {k: bool(v) for k, v in verdict.checks.items()},
+                "rules_passed": bool(result.final["passed"]),
+                "evaluations": int(result.evaluations),
+                "steps": int(getattr(result, "steps", 0)),
+                "wall_time": wall_time,  # of the whole run, shared by the budgets it covered
+            })
+        return records
+
+    def _tto(self, task, reward, budgets: list[int], seed: int) -> dict[int, Any]:
+        """TTO at every budget, one run per group of budgets that screen the same seed count."""
+        from rulec.runtime.tto import optimize_budgets
+
+        final_cost = self.reasoner.evaluations(self.settings.sample_steps)
+        limits = {b: max(b - final_cost, 1) for b in budgets}  # the final decode is part of the budget
+        config = self.tto_config(max(budgets), seed)
+        groups: dict[int, list[int]] = {}
+        for b in budgets:
+            screened = min(config.screen, limits[b] // final_cost) if config.screen else 0
+            groups.setdefault(screened, []).append(b)
+        results = {}
+        for group in groups.values():
+            by_limit = optimize_budgets(self.reasoner, task, reward, config, [limits[b] for b in group])
+            results.update({b: by_limit[limits[b]] for b in group})
+        return results
 
 
 _WORKER: ItemRunner | None = None
@@ -197,9 +228,9 @@ def _init_worker(settings: BenchSettings, threads: int) -> None:
     _WORKER = ItemRunner(settings)
 
 
-def _run_in_worker(item: WorkItem) -> dict[str, Any]:
+def _run_in_worker(item: WorkItem, skip: list[str]) -> list[dict[str, Any]]:
     assert _WORKER is not None, "worker not initialised"
-    return _WORKER.run(item)
+    return _WORKER.run(item, skip)
 
 
 def run_bench(
@@ -212,25 +243,30 @@ def run_bench(
     on_result: Callable[[dict[str, Any], int, int], None] | None = None,
     runner: ItemRunner | None = None,
 ) -> list[dict[str, Any]]:
-    """Run this shard's unfinished items, appending each record as it finishes."""
+    """Run this shard's unfinished items, appending each record as it finishes.
+
+    ``on_result(record, records_done, records_to_do)`` is called for every record."""
     out.mkdir(parents=True, exist_ok=True)
     write_meta(out, settings)
     done = load_results(out)
-    todo = [item for item in shard_of(items, shard) if item.key not in done]
+    todo = [item for item in shard_of(items, shard) if any(k not in done for k in item.keys)]
+    skips = {item: [k for k in item.keys if k in done] for item in todo}
+    total = sum(len(item.keys) - len(skips[item]) for item in todo)
     path = results_file(out, shard)
     finished: list[dict[str, Any]] = []
 
-    def record(result: dict[str, Any]) -> None:
+    def record(results: list[dict[str, Any]]) -> None:
         with path.open("a", encoding="utf-8") as fh:
-            fh.write(json.dumps(result) + "\n")
-        finished.append(result)
-        if on_result:
-            on_result(result, len(finished), len(todo))
+            fh.write("".join(json.dumps(r) + "\n" for r in results))
+        for result in results:
+            finished.append(result)
+            if on_result:
+                on_result(result, len(finished), total)
 
     if workers <= 1 or len(todo) <= 1:
         runner = runner or ItemRunner(settings)
         for item in todo:
-            record(runner.run(item))
+            record(runner.run(item, skips[item]))
         return finished
 
     import multiprocessing
@@ -239,7 +275,7 @@ def run_bench(
     threads = max(1, (os.cpu_count() or 1) // workers)
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(settings, threads)) as pool:
-        futures = [pool.submit(_run_in_worker, item) for item in todo]
+        futures = [pool.submit(_run_in_worker, item, skips[item]) for item in todo]
         for future in as_completed(futures):
             record(future.result())
     return finished

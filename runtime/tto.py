@@ -11,8 +11,9 @@ baselines can be compared at the same compute.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Literal
+from dataclasses import asdict, dataclass, field, replace
+from functools import partial
+from typing import Any, Callable, Literal, Sequence
 
 import torch
 
@@ -158,6 +159,37 @@ def optimize(
     reasoner is left exactly as it was. The returned video is the full-decode sample of the
     best step's adapter (most rules passed, then lowest loss) at that step's noise seed.
     """
+    return _optimize(reasoner, task, reward, config, on_step, limits=())[config.max_evaluations]
+
+
+def optimize_budgets(
+    reasoner: Reasoner,
+    task: TaskInput,
+    reward: Callable[..., Any],
+    config: TTOConfig,
+    budgets: Sequence[int],
+    *,
+    on_step: Callable[[StepRecord], None] | None = None,
+) -> dict[int, TTOResult]:
+    """:func:`optimize` at several evaluation budgets (``max_evaluations``) in one run.
+
+    A run with a smaller budget is a prefix of a run with a larger one (same seeds, same
+    updates, stopped earlier), so one run at the largest budget, with the best adapter
+    snapshotted where each smaller budget would have stopped, gives every budget's result,
+    identical to running them one by one. ``config.max_evaluations`` is ignored.
+    """
+    budgets = sorted(set(int(b) for b in budgets))
+    if not budgets or budgets[0] < 1:
+        raise ValueError(f"budgets must be positive evaluation counts, got {budgets}")
+    if config.screen:
+        cost = reasoner.evaluations(config.sample_steps, 0)
+        if len({min(config.screen, b // cost) for b in budgets}) > 1:
+            raise ValueError(f"with screen={config.screen}, budgets {budgets} screen different numbers of seeds; run them apart")
+    top = replace(config, max_evaluations=budgets[-1])
+    return _optimize(reasoner, task, reward, top, on_step, limits=budgets[:-1])
+
+
+def _optimize(reasoner, task, reward, config, on_step, limits) -> dict[int | None, TTOResult]:
     spec = config.lora_spec(reasoner)
     transformer = reasoner.transformer
     name = attach_lora(transformer, spec)
@@ -165,14 +197,23 @@ def optimize(
     if checkpointing:
         transformer.enable_gradient_checkpointing()
     try:
-        return _optimize_attached(reasoner, task, reward, config, spec, name, on_step)
+        return _optimize_attached(reasoner, task, reward, config, spec, name, on_step, limits)
     finally:
         if checkpointing:
             transformer.disable_gradient_checkpointing()
         detach_lora(transformer, name)
 
 
-def _optimize_attached(reasoner, task, reward, config, spec, name, on_step) -> TTOResult:
+@dataclass
+class _Best:
+    """The best step so far: its adapter, noise seed and step (the answer if the run stopped now)."""
+
+    state: dict[str, torch.Tensor]
+    seed: int
+    step: int = 0
+
+
+def _optimize_attached(reasoner, task, reward, config, spec, name, on_step, limits) -> dict[int | None, TTOResult]:
     transformer = reasoner.transformer
     params = lora_parameters(transformer, name)
     optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
@@ -180,19 +221,23 @@ def _optimize_attached(reasoner, task, reward, config, spec, name, on_step) -> T
     history: list[StepRecord] = []
     evaluations = 0
     best_key: tuple[int, float] | None = None
-    best_state, best_seed, best_step = lora_state_dict(transformer, name), config.seed, 0
+    best = _Best(lora_state_dict(transformer, name), config.seed)
     plateau_best, since_improved = math.inf, 0
     stopped_because = "budget"
     updates = 0
     confirmed = None
+    snapshots: dict[int, tuple] = {}  # smaller budget -> the run's state where it would have stopped
     start_seed, screened = config.seed, []
     if config.screen > 0:
         start_seed, screened, evaluations, confirmed = _screen_seeds(reasoner, task, reward, config)
-        best_seed = start_seed
+        best.seed = start_seed
         if confirmed is not None:
             stopped_because = "passed"
 
     for step in range(config.max_steps + 1 if confirmed is None else 0):  # +1: the last sample scores the last update
+        for limit in limits:
+            if limit not in snapshots and evaluations + step_cost > limit:
+                snapshots[limit] = (replace(best), len(history), evaluations, updates)
         if config.max_evaluations is not None and evaluations + step_cost > config.max_evaluations:
             stopped_because = "evaluations"
             break
@@ -217,8 +262,7 @@ def _optimize_attached(reasoner, task, reward, config, spec, name, on_step) -> T
         )
         key = (record.rules_passed, -record.loss)
         if best_key is None or key > best_key:
-            best_key, best_seed, best_step = key, seed, step
-            best_state = lora_state_dict(transformer, name)
+            best_key, best = key, _Best(lora_state_dict(transformer, name), seed, step)
 
         if record.passed:
             # the verdict that counts is on the full decode (a surrogate decoder may differ)
@@ -229,7 +273,7 @@ def _optimize_attached(reasoner, task, reward, config, spec, name, on_step) -> T
             record.evaluations = evaluations
             if bool(confirm_report.passed[0]):
                 confirmed = (confirm_video, confirm_report, seed)
-                best_state, best_seed, best_step = lora_state_dict(transformer, name), seed, step
+                best = _Best(lora_state_dict(transformer, name), seed, step)
                 history.append(record)
                 if on_step:
                     on_step(record)
@@ -274,29 +318,43 @@ def _optimize_attached(reasoner, task, reward, config, spec, name, on_step) -> T
         if on_step:
             on_step(record)
 
-    # the answer: the best step's adapter, fully decoded
+    extra = {"screened": screened} if screened else {}
+    finish = partial(_finish, reasoner, task, reward, config, spec, name, extra)
+    results = {config.max_evaluations: finish(best, history, evaluations, updates, stopped_because, confirmed)}
+    for limit in limits:  # budgets the run outlived: their answer, decoded from their snapshot
+        if limit in snapshots:
+            snap_best, length, snap_evaluations, snap_updates = snapshots[limit]
+            results[limit] = finish(snap_best, history[:length], snap_evaluations, snap_updates, "evaluations", None)
+        else:  # the run stopped (passed, plateau) before this budget ran out: the same answer
+            results[limit] = results[config.max_evaluations]
+    return results
+
+
+def _finish(reasoner, task, reward, config, spec, name, extra, best, history, evaluations, updates, stopped_because, confirmed) -> TTOResult:
+    """The answer: the best step's adapter, fully decoded (or the confirmed passing sample)."""
     if confirmed is not None:
-        final_video, final_report, best_seed = confirmed
+        final_video, final_report, seed = confirmed
     else:
-        load_lora_state(transformer, name, best_state)
+        load_lora_state(reasoner.transformer, name, best.state)
         with torch.no_grad():
-            final_video = reasoner.sample(task, seed=best_seed, num_steps=config.sample_steps, grad_steps=0, final=True)
+            final_video = reasoner.sample(task, seed=best.seed, num_steps=config.sample_steps, grad_steps=0, final=True)
             final_report = reward(final_video, beta=config.beta_end)
         evaluations += reasoner.evaluations(config.sample_steps, 0)
+        seed = best.seed
     final = summarize(final_report)
-    final["seed"] = best_seed
+    final["seed"] = seed
     return TTOResult(
         video=final_video[0].detach(),
         final=final,
-        history=history,
+        history=list(history),
         evaluations=evaluations,
         steps=updates,
         stopped_because=stopped_because,
-        lora_state=best_state,
+        lora_state=best.state,
         lora_spec=spec,
         config=config,
-        best_step=best_step,
-        extra={"screened": screened} if screened else {},
+        best_step=best.step,
+        extra=dict(extra),
     )
 
 

@@ -6,7 +6,7 @@ import pytest
 import torch
 from test_tto_support import PixelWanReasoner, RedRightReward, redness, task_input
 
-from rulec.runtime.baselines import base_sample, best_of_n, matched_n
+from rulec.runtime.baselines import base_sample, best_of_n, best_of_ns, matched_n
 from rulec.runtime.tto import TTOConfig, optimize
 
 
@@ -45,6 +45,16 @@ def test_best_of_n_budget_matches_a_tto_run(setup):
     n = matched_n(reasoner, tto.evaluations, sample_steps=4)
     bon = best_of_n(reasoner, task, reward, n, sample_steps=4)
     assert bon.evaluations <= tto.evaluations < bon.evaluations + reasoner.evaluations(4)
+
+
+def test_best_of_several_ns_in_one_pass_equals_separate_runs(setup):
+    reasoner, task, reward = setup
+    together = best_of_ns(reasoner, task, reward, [2, 5, 3], seed=10, sample_steps=4)
+    assert sorted(together) == [2, 3, 5]
+    for n, got in together.items():
+        alone = best_of_n(reasoner, task, reward, n, seed=10, sample_steps=4)
+        assert got.final == alone.final and got.evaluations == alone.evaluations == 4 * n
+        assert got.candidates == alone.candidates and torch.equal(got.video, alone.video)
 
 
 def test_best_of_n_rejects_zero():

@@ -56,8 +56,7 @@ def test_shards_merge_to_the_unsharded_run(full_run, tmp_path):
         result = run_cli("bench", *FAST, "-o", str(tmp_path), "--shard", shard, "--workers", workers)
         assert result.exit_code == 0, result.output
     assert len(list(tmp_path.glob("results-shard*.jsonl"))) == 2
-    strip = lambda records: {k: {f: v for f, v in r.items() if f != "wall_time"} for k, r in records.items()}  # noqa: E731
-    assert strip(bench.load_results(tmp_path)) == strip(bench.load_results(full_run))
+    assert strip_times(bench.load_results(tmp_path)) == strip_times(bench.load_results(full_run))
     merged = json.loads(run_cli("bench", "report", str(tmp_path), "--json").output)
     single = json.loads(run_cli("bench", "report", str(full_run), "--json").output)
     for method in bench.METHODS:
@@ -116,8 +115,39 @@ def test_bad_arguments_are_usage_errors(tmp_path):
 
 
 def test_items_and_shards_partition_the_run():
-    items = bench.work_items(["a", "b"], 3, 0, [10, 20])
-    assert len(items) == 2 * 3 * (2 + 2 * 2)
+    items = bench.work_items(["a", "b"], 3, 0, [20, 10])
+    assert len(items) == 2 * 3 * 4  # one item per (instance, method)
+    assert {i.budgets for i in items if i.method in bench.BUDGETED} == {(10, 20)}
+    keys = [k for i in items for k in i.keys]
+    assert len(keys) == len(set(keys)) == 2 * 3 * (2 + 2 * 2)
     shards = [bench.shard_of(items, (i, 3)) for i in range(3)]
-    assert sorted(k.key for s in shards for k in s) == sorted(k.key for k in items)
-    assert len({k.key for k in items}) == len(items)
+    assert sorted(k for s in shards for i in s for k in i.keys) == sorted(keys)
+
+
+def strip_times(records):
+    return {k: {f: v for f, v in r.items() if f != "wall_time"} for k, r in records.items()}
+
+
+def test_several_budgets_in_one_run_equal_separate_runs(tmp_path):
+    args = [a for a in FAST if a != "12"]
+    args = args[: args.index("--budget") + 1] + ["6,12"] + args[args.index("--budget") + 1:]
+    methods = ["--methods", "best-of-n,tto"]
+    together, apart = tmp_path / "together", tmp_path / "apart"
+    assert run_cli("bench", *args, *methods, "-o", str(together)).exit_code == 0
+    budget_at = args.index("6,12")
+    for budget in ("6", "12"):
+        single = args[:budget_at] + [budget] + args[budget_at + 1:]
+        assert run_cli("bench", *single, *methods, "-o", str(apart)).exit_code == 0
+    got, expected = strip_times(bench.load_results(together)), strip_times(bench.load_results(apart))
+    assert len(got) == 2 * 2 * 2 and got == expected
+    assert {r["evaluations"] for r in got.values() if r["method"] == "best-of-n"} == {6, 12}
+
+
+def test_a_new_budget_runs_only_the_missing_records(tmp_path, full_run):
+    (tmp_path / "meta.json").write_text((full_run / "meta.json").read_text())
+    (tmp_path / "results.jsonl").write_text((full_run / "results.jsonl").read_text())
+    args = FAST[: FAST.index("12")] + ["6,12"] + FAST[FAST.index("12") + 1:]
+    result = run_cli("bench", *args, "--methods", "best-of-n", "-o", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    new = lines(tmp_path)[len(lines(full_run)):]
+    assert sorted((r["index"], r["budget"]) for r in new) == [(0, 6), (1, 6)]

@@ -9,7 +9,7 @@ import torch
 from test_tto_support import PixelWanReasoner, RedRightReward, redness, task_input
 
 from rulec.runtime.lora import base_weights_digest
-from rulec.runtime.tto import TTOConfig, optimize
+from rulec.runtime.tto import TTOConfig, optimize, optimize_budgets
 
 CFG = dict(sample_steps=4, grad_steps=2, noise="fixed")
 
@@ -166,3 +166,28 @@ def test_screening_stays_within_the_evaluation_budget(setup):
     result = optimize(reasoner, task, RedRightReward(base_red + 0.5), TTOConfig(max_steps=5, screen=10, max_evaluations=3 * cost, **CFG))
     assert len(result.to_json()["screened"]) == 3 and result.steps == 0
     assert result.stopped_because == "evaluations"
+
+
+@pytest.mark.parametrize("screen", [0, 2])
+def test_one_run_at_several_budgets_equals_separate_runs(setup, screen):
+    reasoner, task, base_red = setup
+    cfg = dict(max_steps=10, lr=1e-2, screen=screen, **CFG)
+    budgets = (20, 36, 60)
+    together = optimize_budgets(reasoner, task, RedRightReward(base_red + 0.5), TTOConfig(**cfg), budgets)
+    assert sorted(together) == list(budgets)
+    assert len({r.evaluations for r in together.values()}) == 3  # the budgets really cut the run apart
+    for budget in budgets:
+        alone = optimize(reasoner, task, RedRightReward(base_red + 0.5), TTOConfig(max_evaluations=budget, **cfg))
+        got = together[budget]
+        assert (got.evaluations, got.steps, got.stopped_because, got.best_step) == (
+            alone.evaluations, alone.steps, alone.stopped_because, alone.best_step)
+        assert [r.loss for r in got.history] == pytest.approx([r.loss for r in alone.history], abs=1e-6)
+        assert got.final["loss"] == pytest.approx(alone.final["loss"], abs=1e-6)
+        assert torch.allclose(got.video, alone.video, atol=1e-5)
+
+
+def test_budgets_that_screen_different_seed_counts_are_refused(setup):
+    reasoner, task, base_red = setup
+    cost = reasoner.evaluations(4, 0)
+    with pytest.raises(ValueError, match="screen different numbers"):
+        optimize_budgets(reasoner, task, RedRightReward(base_red), TTOConfig(screen=4, **CFG), (2 * cost, 10 * cost))
