@@ -34,10 +34,10 @@ def markdown_tables(summary: dict[str, Any]) -> str:
         lines += ["", f"### {family}", "", _HEADER, "|" + "---|" * 8]
         lines += [_row(m, figures) for m, figures in by_method.items()]
     if summary.get("budgets"):
-        lines += ["", "### Success by budget (model evaluations)", "", "| method | " + " | ".join(_budgets(summary)) + " |"]
+        lines += ["", "### Success / partial score by budget (model evaluations)", "", "| method | " + " | ".join(_budgets(summary)) + " |"]
         lines.append("|---|" + "---|" * len(_budgets(summary)))
         for method, per_budget in summary["budgets"].items():
-            cells = [f"{per_budget[b]['success']:.1%}" if b in per_budget else "-" for b in _budgets(summary)]
+            cells = [f"{per_budget[b]['success']:.1%} / {per_budget[b]['partial']:.3f}" if b in per_budget else "-" for b in _budgets(summary)]
             lines.append(f"| {method} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
 
@@ -47,24 +47,26 @@ def _budgets(summary: dict[str, Any]) -> list[str]:
 
 
 def plot_budget(summary: dict[str, Any], out: Path) -> Path:
-    """Success rate against the budget, TTO and Best-of-N, with base and plan-in-prompt as lines."""
+    """Success rate and partial score against the budget, TTO and Best-of-N, with base and
+    plan-in-prompt as lines (the partial score shows progress while success is still 0)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5.5, 3.6), dpi=120)
-    for method, per_budget in summary.get("budgets", {}).items():
-        xs = sorted(per_budget, key=int)
-        ax.plot([int(x) for x in xs], [per_budget[x]["success"] for x in xs], marker="o", label=method)
-    for method, style in (("base", ":"), ("plan-in-prompt", "--")):
-        if method in summary:
-            ax.axhline(summary[method]["success"], ls=style, color="grey", label=method)
-    ax.set_xlabel("model evaluations per instance")
-    ax.set_ylabel("success (independent scorer)")
-    ax.set_ylim(-0.02, 1.02)
-    ax.legend(fontsize=8)
-    ax.grid(alpha=0.3)
+    fig, axes = plt.subplots(1, 2, figsize=(9.5, 3.6), dpi=120)
+    for ax, figure, label in zip(axes, ("success", "partial"), ("success", "partial score (share of sub-checks)")):
+        for method, per_budget in summary.get("budgets", {}).items():
+            xs = sorted(per_budget, key=int)
+            ax.plot([int(x) for x in xs], [per_budget[x][figure] for x in xs], marker="o", label=method)
+        for method, style in (("base", ":"), ("plan-in-prompt", "--")):
+            if method in summary:
+                ax.axhline(summary[method][figure], ls=style, color="grey", label=method)
+        ax.set_xlabel("model evaluations per instance")
+        ax.set_ylabel(f"{label} (independent scorer)", fontsize=8)
+        ax.set_ylim(-0.02, 1.02)
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
     fig.tight_layout()
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out)

@@ -151,3 +151,15 @@ def test_a_new_budget_runs_only_the_missing_records(tmp_path, full_run):
     assert result.exit_code == 0, result.output
     new = lines(tmp_path)[len(lines(full_run)):]
     assert sorted((r["index"], r["budget"]) for r in new) == [(0, 6), (1, 6)]
+
+
+def test_report_writes_markdown_with_budgets_and_the_budget_plot(full_run, tmp_path):
+    md, png = tmp_path / "tables.md", tmp_path / "plot.png"
+    result = run_cli("bench", "report", str(full_run), "--markdown", str(md), "--plot", str(png))
+    assert result.exit_code == 0, result.output
+    summary = json.loads(run_cli("bench", "report", str(full_run), "--json").output)
+    text = md.read_text()
+    for method in bench.BUDGETED:
+        at = summary["budgets"][method]["12"]
+        assert f"| {method} | {at['success']:.1%} / {at['partial']:.3f} |" in text
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
