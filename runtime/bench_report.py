@@ -23,16 +23,13 @@ def markdown_tables(summary: dict[str, Any]) -> str:
     lines = ["### Overall", "", _HEADER, "|" + "---|" * 8]
     lines += [_row(m, summary[m]) for m in METHODS if m in summary]
     methods = [m for m in METHODS if m in summary]
-    checks = sorted({c for m in methods for c in summary[m]["checks"]})
-    if checks:
+    if any(summary[m]["checks"] for m in methods):
         lines += ["", "### Independent scorer sub-checks passed (share of the instances that have the check)", ""]
-        lines += ["| sub-check | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
-        for c in checks:
-            cells = [f"{summary[m]['checks'][c]:.0%}" if c in summary[m]["checks"] else "-" for m in methods]
-            lines.append(f"| {c} | " + " | ".join(cells) + " |")
+        lines += _checks_table({m: summary[m] for m in methods})
     for family, by_method in iter_family_rows(summary):
         lines += ["", f"### {family}", "", _HEADER, "|" + "---|" * 8]
         lines += [_row(m, figures) for m, figures in by_method.items()]
+        lines += ["", "Sub-checks passed:", ""] + _checks_table(by_method)
     if summary.get("budgets"):
         lines += ["", "### Success / partial score by budget (model evaluations)", "", "| method | " + " | ".join(_budgets(summary)) + " |"]
         lines.append("|---|" + "---|" * len(_budgets(summary)))
@@ -40,6 +37,17 @@ def markdown_tables(summary: dict[str, Any]) -> str:
             cells = [f"{per_budget[b]['success']:.1%} / {per_budget[b]['partial']:.3f}" if b in per_budget else "-" for b in _budgets(summary)]
             lines.append(f"| {method} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def _checks_table(by_method: dict[str, dict[str, Any]]) -> list[str]:
+    """One row per scorer sub-check, one column per method."""
+    methods = list(by_method)
+    checks = sorted({c for m in methods for c in by_method[m]["checks"]})
+    lines = ["| sub-check | " + " | ".join(methods) + " |", "|---|" + "---|" * len(methods)]
+    for c in checks:
+        cells = [f"{by_method[m]['checks'][c]:.0%}" if c in by_method[m]["checks"] else "-" for m in methods]
+        lines.append(f"| {c} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def _budgets(summary: dict[str, Any]) -> list[str]:

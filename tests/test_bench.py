@@ -162,4 +162,7 @@ def test_report_writes_markdown_with_budgets_and_the_budget_plot(full_run, tmp_p
     for method in bench.BUDGETED:
         at = summary["budgets"][method]["12"]
         assert f"| {method} | {at['success']:.1%} / {at['partial']:.3f} |" in text
+    family = text[text.index("### navigate"):]
+    checks = summary["tto"]["families"]["navigate"]["checks"]
+    assert "Sub-checks passed:" in family and all(f"| {c} |" in family for c in checks)
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
