@@ -50,14 +50,14 @@ def displacement(scene) -> tuple[float, np.ndarray | None]:
     return float(np.hypot(*d.T).max()), d[-1]
 
 
-def sample_family(model, insts, captions, steps: int, seed: int) -> np.ndarray:
+def sample_family(model, insts, captions, steps: int, seed: int, guidance: float = 1.0) -> np.ndarray:
     import torch
 
     from rulec.runtime.toy_reasoner import sample_videos
 
     first = torch.from_numpy(np.stack([i.first_frame for i in insts])).float().div(255).permute(0, 3, 1, 2)
     with torch.no_grad():
-        v = sample_videos(model, first, captions, seed=seed, num_steps=steps)
+        v = sample_videos(model, first, captions, seed=seed, num_steps=steps, guidance=guidance)
     return (v.permute(0, 1, 3, 4, 2).numpy() * 255).round().astype(np.uint8)
 
 
@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> dict:
         dirs = [(i.metadata.get("plan_caption") or "").split(" moves ")[-1].split(",")[0].strip() for i in insts]
         dir_caps = [world.caption(i.metadata["colours"]["agent"]["name"], [d]) if d in world.DIRECTIONS else ""
                     for i, d in zip(insts, dirs)]
-        directed = sample_family(model, insts, dir_caps, steps, seed=args.seed)
+        directed = sample_family(model, insts, dir_caps, steps, seed=args.seed, guidance=args.guidance)
         r = {"n": len(insts), "base_success": 0, "plan_success": 0}
         for inst, vb, vp, vd, d in zip(insts, base, plan, directed, dirs):
             sc = scene_of(inst, vb)
@@ -111,6 +111,7 @@ def run(args: argparse.Namespace) -> dict:
         "weights_steps": model.config.training.get("steps"),
         "train_minutes": model.config.training.get("train_minutes"),
         "sampling_steps": steps,
+        "guidance": args.guidance,
         "samples": n,
         "scene_preserved": agg["scene"] / n,
         "one_agent_frames": agg["one_agent_frames"] / agg["frames"],
@@ -189,6 +190,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--weights", default=None)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--guidance", type=float, default=1.0, help="classifier-free guidance scale for the direction-captioned samples (1: off)")
     p.add_argument("--filmstrip", default=None)
     p.add_argument("--json", default=None)
     p.add_argument("--loss-log", default=None)
@@ -207,7 +209,8 @@ def main(argv: list[str] | None = None) -> int:
         ("moves in the captioned direction", f["direction_followed"], 0.70),
     ]
     print(f"toy VGM at {f['weights_steps']} training steps ({f['train_minutes']} min), "
-          f"{f['sampling_steps']} Euler steps, {f['samples']} unseen task instances")
+          f"{f['sampling_steps']} Euler steps, {f['samples']} unseen task instances"
+          + (f", guidance {f['guidance']} on the direction captions" if f["guidance"] != 1.0 else ""))
     for name, value, bar in bars:
         print(f"  {name:36s} {value:6.1%}   bar {bar:.0%}  {'MET' if value >= bar else 'NOT MET'}")
     print(f"  {'direction within 45 degrees':36s} {f['direction_within_45deg']:6.1%}   (of {f['direction_samples']})")

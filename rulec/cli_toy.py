@@ -90,15 +90,15 @@ def sample_cmd(
     seed: int = typer.Option(0),
     steps: Optional[int] = typer.Option(None, help="Euler steps (default: the model's, see docs/toy-model.md)"),
     weights: Optional[Path] = typer.Option(None, help="weights folder or .safetensors (default: shipped)"),
+    guidance: float = typer.Option(1.0, help="classifier-free guidance on the caption (1: off; 2 follows directions better, at twice the cost)"),
 ) -> None:
     """Sample a video for a task folder; PNG frames are written beside it (<output>_frames/)."""
     import imageio.v3 as iio
     import numpy as np
     import torch
 
-    from rulec.runtime.reasoner import TaskInput
     from rulec.runtime.toy_model import ToyModelError
-    from rulec.runtime.toy_reasoner import ToyReasoner
+    from rulec.runtime.toy_reasoner import ToyReasoner, sample_videos
 
     img = _read_first_frame(task_dir)
     try:
@@ -110,10 +110,13 @@ def sample_cmd(
         _fail(f"{task_dir / 'first_frame.png'}: the toy model needs {size}x{size} images, got {img.shape[1]}x{img.shape[0]}")
     if steps is not None and steps < 1:
         _fail(f"--steps must be >= 1, got {steps}")
+    if guidance <= 0:
+        _fail(f"--guidance must be positive, got {guidance}")
     torch.set_num_threads(2)
     first = torch.from_numpy(img).float().div(255).permute(2, 0, 1)
     with torch.no_grad():
-        video = reasoner.sample(TaskInput(first_frame=first, caption=caption), seed=seed, num_steps=steps)
+        video = sample_videos(reasoner.model, first[None], [caption], seed=seed,
+                              num_steps=reasoner.default_steps if steps is None else steps, guidance=guidance)
     frames = (video[0].permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8)
     output.parent.mkdir(parents=True, exist_ok=True)
     try:

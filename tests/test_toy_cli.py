@@ -59,3 +59,20 @@ def test_wrong_size_image_and_missing_weights_are_exit_2(app, weights, tmp_path)
     assert res.exit_code == 2 and "not found" in res.output
     res = CliRunner().invoke(app, ["toy", "sample", str(task), "-o", str(tmp_path / "o.mp4"), "--weights", str(weights)])
     assert res.exit_code == 2 and "32x32" in res.output
+
+
+def test_guided_sample_differs_and_bad_guidance_is_exit_2(app, weights, tmp_path):
+    task = tmp_path / "task"
+    task.mkdir()
+    iio.imwrite(task / "first_frame.png", clips.make_clip(11).video[0])
+    runs = {}
+    for g in ("1", "2.5"):
+        out = tmp_path / f"g{g}.gif"
+        res = CliRunner().invoke(app, ["toy", "sample", str(task), "-o", str(out), "--steps", "2", "--weights",
+                                       str(weights), "--caption", "red disc moves up", "--guidance", g])
+        assert res.exit_code == 0, res.output
+        runs[g] = np.stack([iio.imread(f) for f in sorted((tmp_path / f"g{g}_frames").glob("*.png"))])
+    assert not np.array_equal(runs["1"], runs["2.5"])
+    res = CliRunner().invoke(app, ["toy", "sample", str(task), "-o", str(tmp_path / "o.gif"), "--weights", str(weights),
+                                   "--guidance", "0"])
+    assert res.exit_code == 2 and "--guidance must be positive" in res.output

@@ -123,3 +123,19 @@ def test_save_load_round_trip(tmp_path, task):
     toy_model.save(r.model, tmp_path)
     back = ToyReasoner.load(tmp_path)
     assert torch.equal(r.sample(task, seed=1, num_steps=2), back.sample(task, seed=1, num_steps=2))
+
+
+def test_classifier_free_guidance_moves_captioned_samples_only(reasoner, task):
+    from rulec.runtime.toy_reasoner import sample_videos
+
+    first = task.first_frame[None]
+    with torch.no_grad():
+        plain = sample_videos(reasoner.model, first, [task.caption], seed=1, num_steps=2, num_frames=4)
+        guided = sample_videos(reasoner.model, first, [task.caption], seed=1, num_steps=2, num_frames=4, guidance=3.0)
+        empty = sample_videos(reasoner.model, first, [""], seed=1, num_steps=2, num_frames=4)
+        empty_guided = sample_videos(reasoner.model, first, [""], seed=1, num_steps=2, num_frames=4, guidance=3.0)
+    assert (guided - plain).abs().max() > 1e-3  # the caption's pull is amplified
+    assert torch.allclose(empty_guided, empty, atol=1e-5)  # nothing to amplify without a caption
+    assert torch.equal(guided[:, 0], plain[:, 0])  # the first frame is still the task image
+    with pytest.raises(ValueError, match="guidance"):
+        sample_videos(reasoner.model, first, [task.caption], seed=1, num_steps=2, guidance=0.0)
