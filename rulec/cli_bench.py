@@ -81,7 +81,7 @@ def run(
             finished = bench.run_bench(items, out, settings, shard=part, workers=workers, on_result=update)
         except ValueError as err:
             _fail(str(err))
-    typer.echo(f"{len(finished)} items run; results in {out}")
+    typer.echo(f"{len(finished)} results written (one per instance, method and budget) to {out}")
 
 
 @bench_app.command("report")

@@ -47,7 +47,7 @@ def test_rerun_resumes_and_runs_nothing_new(full_run):
     before = (full_run / "results.jsonl").read_text()
     result = run_cli("bench", *FAST, "-o", str(full_run))
     assert result.exit_code == 0, result.output
-    assert "0 items run" in result.output
+    assert "0 results written" in result.output
     assert (full_run / "results.jsonl").read_text() == before
 
 
