@@ -201,15 +201,14 @@ class ItemRunner:
 
     def _tto(self, task, reward, budgets: list[int], seed: int) -> dict[int, Any]:
         """TTO at every budget, one run per group of budgets that screen the same seed count."""
-        from rulec.runtime.tto import optimize_budgets
+        from rulec.runtime.tto import optimize_budgets, screened_seeds
 
         final_cost = self.reasoner.evaluations(self.settings.sample_steps)
         limits = {b: max(b - final_cost, 1) for b in budgets}  # the final decode is part of the budget
         config = self.tto_config(max(budgets), seed)
         groups: dict[int, list[int]] = {}
         for b in budgets:
-            screened = min(config.screen, limits[b] // final_cost) if config.screen else 0
-            groups.setdefault(screened, []).append(b)
+            groups.setdefault(screened_seeds(self.reasoner, config, limits[b]), []).append(b)
         results = {}
         for group in groups.values():
             by_limit = optimize_budgets(self.reasoner, task, reward, config, [limits[b] for b in group])

@@ -182,8 +182,7 @@ def optimize_budgets(
     if not budgets or budgets[0] < 1:
         raise ValueError(f"budgets must be positive evaluation counts, got {budgets}")
     if config.screen:
-        cost = reasoner.evaluations(config.sample_steps, 0)
-        if len({min(config.screen, b // cost) for b in budgets}) > 1:
+        if len({screened_seeds(reasoner, config, b) for b in budgets}) > 1:
             raise ValueError(f"with screen={config.screen}, budgets {budgets} screen different numbers of seeds; run them apart")
     top = replace(config, max_evaluations=budgets[-1])
     return _optimize(reasoner, task, reward, top, on_step, limits=budgets[:-1])
@@ -358,6 +357,13 @@ def _finish(reasoner, task, reward, config, spec, name, extra, best, history, ev
     )
 
 
+def screened_seeds(reasoner: Reasoner, config: TTOConfig, max_evaluations: int | None) -> int:
+    """How many seeds screening samples within ``max_evaluations`` (all ``config.screen`` if unbounded)."""
+    if max_evaluations is None:
+        return config.screen
+    return min(config.screen, max_evaluations // reasoner.evaluations(config.sample_steps, 0))
+
+
 def _screen_seeds(reasoner, task, reward, config: TTOConfig):
     """Sample up to ``config.screen`` seeds (as many as the budget allows) with the adapter
     still zero, i.e. the frozen model's output; return the seed the rules like best (lowest
@@ -369,8 +375,7 @@ def _screen_seeds(reasoner, task, reward, config: TTOConfig):
     """
     best_key, best_seed, candidates = None, config.seed, []
     cost = reasoner.evaluations(config.sample_steps, 0)
-    count = config.screen if config.max_evaluations is None else min(config.screen, config.max_evaluations // cost)
-    for i in range(count):
+    for i in range(screened_seeds(reasoner, config, config.max_evaluations)):
         seed = config.seed + i
         with torch.no_grad():
             video = reasoner.sample(task, seed=seed, num_steps=config.sample_steps, grad_steps=0, final=True)

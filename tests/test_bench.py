@@ -104,6 +104,11 @@ def test_screened_tto_records_fewer_steps_within_the_budget(tmp_path):
         # 3 screened 2-step samples (6) + the final decode (2) leave 4 of 12: one step with gradients
         assert r["evaluations"] <= 12 and r["steps"] <= 1
     assert json.loads((tmp_path / "meta.json").read_text())["settings"]["screen"] == 3
+    # budgets 6 and 12 leave room for 2 and 3 screened seeds: run apart, both recorded
+    args = FAST[: FAST.index("12")] + ["6,12"] + FAST[FAST.index("12") + 1:]
+    result = run_cli("bench", *args, "--methods", "tto", "--screen", "3", "-o", str(tmp_path / "two"))
+    assert result.exit_code == 0, result.output
+    assert sorted(r["budget"] for r in lines(tmp_path / "two")) == [6, 6, 12, 12]
 
 
 def test_bad_arguments_are_usage_errors(tmp_path):
