@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, replace
-from functools import partial
 from typing import Any, Callable, Literal, Sequence
 
 import torch
@@ -181,9 +180,8 @@ def optimize_budgets(
     budgets = sorted(set(int(b) for b in budgets))
     if not budgets or budgets[0] < 1:
         raise ValueError(f"budgets must be positive evaluation counts, got {budgets}")
-    if config.screen:
-        if len({screened_seeds(reasoner, config, b) for b in budgets}) > 1:
-            raise ValueError(f"with screen={config.screen}, budgets {budgets} screen different numbers of seeds; run them apart")
+    if len({screened_seeds(reasoner, config, b) for b in budgets}) > 1:
+        raise ValueError(f"with screen={config.screen}, budgets {budgets} screen different numbers of seeds; run them apart")
     top = replace(config, max_evaluations=budgets[-1])
     return _optimize(reasoner, task, reward, top, on_step, limits=budgets[:-1])
 
@@ -318,14 +316,16 @@ def _optimize_attached(reasoner, task, reward, config, spec, name, on_step, limi
             on_step(record)
 
     extra = {"screened": screened} if screened else {}
-    finish = partial(_finish, reasoner, task, reward, config, spec, name, extra)
-    results = {config.max_evaluations: finish(best, history, evaluations, updates, stopped_because, confirmed)}
+    top = _finish(reasoner, task, reward, config, spec, name, extra, best, history, evaluations, updates, stopped_because, confirmed)
+    results = {config.max_evaluations: top}
     for limit in limits:  # budgets the run outlived: their answer, decoded from their snapshot
+        own = replace(config, max_evaluations=limit)
         if limit in snapshots:
             snap_best, length, snap_evaluations, snap_updates = snapshots[limit]
-            results[limit] = finish(snap_best, history[:length], snap_evaluations, snap_updates, "evaluations", None)
+            results[limit] = _finish(reasoner, task, reward, own, spec, name, extra, snap_best, history[:length],
+                                     snap_evaluations, snap_updates, "evaluations", None)
         else:  # the run stopped (passed, plateau) before this budget ran out: the same answer
-            results[limit] = results[config.max_evaluations]
+            results[limit] = replace(top, config=own)
     return results
 
 

@@ -181,6 +181,7 @@ def test_one_run_at_several_budgets_equals_separate_runs(setup, screen):
         got = together[budget]
         assert (got.evaluations, got.steps, got.stopped_because, got.best_step) == (
             alone.evaluations, alone.steps, alone.stopped_because, alone.best_step)
+        assert got.config == alone.config  # each result says the budget it answers for
         assert [r.loss for r in got.history] == pytest.approx([r.loss for r in alone.history], abs=1e-6)
         assert got.final["loss"] == pytest.approx(alone.final["loss"], abs=1e-6)
         assert torch.allclose(got.video, alone.video, atol=1e-5)
