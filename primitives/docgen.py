@@ -50,18 +50,21 @@ verdict) and **smooth** (differentiable, for optimization). Kernels live in
   {c.POSITION_SCALE:g} (a tenth of the frame gives margin 1); a comparison with a number `c` uses
   `|c|` as its scale, between two signals {c.POSITION_SCALE:g}; `near` uses `d`; `unchanged` uses `tol`.
   Smooth norms are `sqrt(d^2 + {c.NORM_EPS:g}^2) - {c.NORM_EPS:g}`.
-- **Windows** `[a:b]` are Python slices of absolute frames (negative from the end). The value
-  at frame t aggregates window frames `>= t + offset`; where none is left the result is
-  +{c.EMPTY_MARGIN:g} for `always`/`release`, -{c.EMPTY_MARGIN:g} for `eventually`/`until` (finite and symmetric, so
+- **Windows** `[a:b]` are relative to the frame t being evaluated (STL): frames t+a .. t+b-1
+  (half-open; rtamt's `[a, b]` is `[a:b+1]`), `[a:]` to the video's end. A negative bound
+  (allowed on a rule's outermost operator only, E303) makes the window a slice of absolute
+  frames `>= t + offset`, counted from the end. Where no frame is left the result is
+  +{c.EMPTY_MARGIN:g} for `always`/`release`/`next`/`prev`, -{c.EMPTY_MARGIN:g} for `eventually`/`until` (finite and symmetric, so
   `not eventually A == always not A` exactly). A window that selects no frame raises
-  `rulec.primitives.temporal.WindowError`. `always`/`eventually` are cumulative reductions
-  (memory linear in T); `until`/`release` use a `(B, T, T)` table.
+  `rulec.primitives.temporal.WindowError`. Every temporal operator is O(T) in time and memory:
+  suffix scans, van Herk/Gil-Werman sliding reductions for bounded windows, a backward
+  recursion for `until`/`release` (bounded: `eventually[a:b] B and A until[a:] B`).
 - **Counting** (`components`) uses `kornia.contrib.connected_components`: exact in both
   semantics and without gradient; pair it with differentiable rules (`present`, `area`).
 - **Sharing work.** Inside `with rulec.primitives.detectors.shared_colour_space():` each video
   is converted to Lab once and each colour distance computed once, across detectors and
   across the exact and smooth passes (values equal; see `benchmarks/reward_speed.py`).
-- **Lowerings** done by the compiler: `A then B` = `eventually(A and eventually[offset 1] B)`;
+- **Lowerings** done by the compiler: `A then B` = `eventually(A and eventually[1:] B)`;
   `progress[a:b] m` = `always[a:b] decreasing(m)`; `A implies B` = `(not A) or B`; `not` is
   pushed down to atoms (`release` is the dual of `until`).
 """

@@ -47,6 +47,8 @@ KERNELS: dict[str, Callable] = {
     # temporal
     "always": temporal.always,
     "eventually": temporal.eventually,
+    "next": temporal.next_,
+    "prev": temporal.prev,
     "at_start": temporal.at_start,
     "at_end": temporal.at_end,
     "until": temporal.until,

@@ -165,9 +165,9 @@ _op(
     [Param("a", B), *_WIN],
     B,
     "always[a:b] A",
-    "A holds at every frame of the window from now on. Window [a:b] is a Python slice of absolute frames (negative counts from the end); the value at frame t covers window frames >= t + offset.",
-    f"suffix min over the window; +{EMPTY_MARGIN:g} where no window frame is left",
-    "suffix soft-min over the window (same fill)",
+    "A holds at every frame of the window. Window [a:b] is relative to the frame t being evaluated: frames t+a .. t+b-1 (a half-open slice; rtamt's [a, b] is [a:b+1]), [a:] to the end; a negative bound (outermost operator only) counts from the video's end. offset 1 drops frame t itself.",
+    f"min over the window (suffix scan, or van Herk/Gil-Werman when bounded); +{EMPTY_MARGIN:g} where no window frame is left",
+    "soft-min over the window (same fill)",
 )
 _op(
     "eventually",
@@ -175,9 +175,29 @@ _op(
     [Param("a", B), *_WIN],
     B,
     "eventually[a:b] A",
-    "A holds at some frame of the window from now on (same window convention as always).",
-    f"suffix max over the window; -{EMPTY_MARGIN:g} where no window frame is left",
-    "suffix log-mean-exp over the window (same fill)",
+    "A holds at some frame of the window (same window convention as always).",
+    f"max over the window; -{EMPTY_MARGIN:g} where no window frame is left",
+    "log-mean-exp over the window (same fill)",
+)
+_op(
+    "next",
+    "temporal",
+    [Param("a", B), Param("empty", N)],
+    B,
+    "next A",
+    "A holds at the next frame (discrete time: 'immediately after'). At the last frame it holds vacuously, as rtamt's next; under a negation the compiler passes empty = -1.",
+    "a[t+1]; `empty` at the last frame",
+    "a[t+1]; `empty` at the last frame",
+)
+_op(
+    "prev",
+    "temporal",
+    [Param("a", B), Param("empty", N)],
+    B,
+    "prev A",
+    "A held at the previous frame ('immediately before'); vacuous at the first frame, as rtamt's prev.",
+    "a[t-1]; `empty` at the first frame",
+    "a[t-1]; `empty` at the first frame",
 )
 _op("at_start", "temporal", [Param("a", B)], B, "at start A", "A holds at the first frame.", "a[0]", "a[0]")
 _op("at_end", "temporal", [Param("a", B)], B, "at end A", "A holds at the last frame.", "a[T-1]", "a[T-1]")
@@ -187,9 +207,9 @@ _op(
     [Param("a", B), Param("b", B), Param("start", I), Param("stop", I)],
     B,
     "A until B",
-    "B holds at some frame of the window and A holds at every frame before it (from now on).",
-    f"max over window frames j >= t of min(b_j, min_(t<=i<j) a_i); -{EMPTY_MARGIN:g} where no window frame is left",
-    "same with soft-min / log-mean-exp",
+    "B holds at some frame j of the window and A holds at every frame from now until before j.",
+    f"max over window frames j of min(b_j, min_(t<=i<j) a_i), by the backward recursion u_t = max(b_t, min(a_t, u_(t+1))) (O(T)); bounded: eventually[a:b] B and A until[a:] B; -{EMPTY_MARGIN:g} where no window frame is left",
+    "the recursion with soft-min and a log-mean-exp weighted 1/n_t (n_t witnesses left): a lower bound within 2 log(n)/beta of exact",
 )
 _op(
     "release",
@@ -198,6 +218,6 @@ _op(
     B,
     "not (not A until not B)",
     "The dual of until (produced by pushing negation into until): B holds up to and including the first frame where A holds.",
-    f"min over window frames j >= t of max(b_j, max_(t<=i<j) a_i); +{EMPTY_MARGIN:g} where no window frame is left",
-    "same with log-mean-exp / soft-min",
+    f"min over window frames j of max(b_j, max_(t<=i<j) a_i) = -until(-a, -b); +{EMPTY_MARGIN:g} where no window frame is left",
+    "the dual recursion r_t = smin(b_t, weighted log-mean-exp(a_t, r_(t+1))): a lower bound",
 )

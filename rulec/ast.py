@@ -103,7 +103,7 @@ class Freeze(Node):
 
 
 class Window(Node):
-    """``[start:stop]``, a Python slice of absolute frames; either side may be omitted."""
+    """``[start:stop]``, frames relative to the one evaluated (rulec.windows); either side may be omitted."""
 
     start: Optional["Expr"] = None
     stop: Optional["Expr"] = None
@@ -131,6 +131,18 @@ class AtEnd(Node):
     operand: "Expr"
 
 
+class Next(Node):
+    """Prefix ``next A``: A at the next frame (discrete time)."""
+
+    operand: "Expr"
+
+
+class Prev(Node):
+    """Prefix ``prev A``: A at the previous frame."""
+
+    operand: "Expr"
+
+
 class Progress(Node):
     """``progress[a:b] m``: the measure keeps decreasing over the window."""
 
@@ -154,7 +166,7 @@ class Then(Node):
 
 Expr = Union[
     Name, Number, String, Call, Not, And, Or, Implies, Minus, Compare, Freeze,
-    Always, Eventually, AtStart, AtEnd, Progress, Until, Then,
+    Always, Eventually, AtStart, AtEnd, Next, Prev, Progress, Until, Then,
 ]
 
 

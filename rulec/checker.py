@@ -21,7 +21,7 @@ from rulec.limits import MAX_DEPTH, MAX_NUMBER, MAX_PIXELS
 from rulec.parser import RESERVED
 from rulec.primitives.registry import Kind, PrimitiveSpec, functions
 from rulec.span import Span, join, span_at
-from rulec.windows import window_misfit, window_text
+from rulec.windows import is_anchored, window_misfit, window_text
 
 _HEX = re.compile(r"#[0-9a-fA-F]{6}")
 
@@ -51,6 +51,11 @@ ARGUMENT_RANGES: dict[tuple[str, str], tuple[float, float, bool]] = {
     ("grow", "px"): (0, MAX_PIXELS, True),
     ("shrink", "px"): (0, MAX_PIXELS, True),
 }
+
+
+#: Operators whose operand is evaluated at other frames than their own: a window below one of
+#: them is nested (relative). ``at start`` evaluates at frame 0, like a rule, so it is not one.
+_SHIFTS_FRAME = (A.Always, A.Eventually, A.Until, A.Then, A.Progress, A.AtEnd, A.Next, A.Prev)
 
 
 def kind_word(kind: Kind) -> str:
@@ -108,6 +113,7 @@ class Checker:
                 self.declared_anywhere.setdefault(st.name, st)
         self.used: set[str] = set()
         self.current: A.Declaration | None = None
+        self._bounds: dict[int, tuple[int | None, int | None]] = {}  # id(window) -> its checked bounds
 
     # -------------------------------------------------------------- reporting
     def err(self, code: str, message: str, span: Span | None, help: str | None = None) -> None:
@@ -141,6 +147,7 @@ class Checker:
                 goals += st.kind == "goal"
                 processes += st.kind == "process"
                 self.rule(st)
+        self.window_contexts()
         if goals == 0 and "goal" not in self.broken_rule_kinds:
             self.err("E401", "no goal rule", self._file_span(),
                      "add one, e.g.  goal reach : eventually[-2:] inside(agent, goal)")
@@ -199,6 +206,46 @@ class Checker:
             if not (math.isfinite(w) and 0 < w <= MAX_NUMBER):
                 self.err("E402", f"weight must be a positive number up to {MAX_NUMBER:g}; found {w}",
                          r.weight.span, "the default weight is 1")
+
+    # -------------------------------------------------------------- windows in context
+    def window_contexts(self) -> None:
+        """Check each window where it is used: on a rule's outermost temporal operator (evaluated
+        at frame 0: negative bounds count from the end) or nested (relative: E303 for a
+        negative bound). ``let`` names are followed, since a let's meaning depends on its use."""
+        reported: set[tuple[int, bool]] = set()
+        followed: set[tuple[str, bool]] = set()
+
+        def walk(e: A.Node, nested: bool) -> None:
+            if isinstance(e, A.Name):
+                sym = self.result.symbols.get(e.id)
+                if sym is not None and sym.role == "let" and (e.id, nested) not in followed:
+                    followed.add((e.id, nested))
+                    walk(sym.declaration.value, nested)
+                return
+            window = getattr(e, "window", None)
+            if window is not None and id(window) in self._bounds and (id(window), nested) not in reported:
+                reported.add((id(window), nested))
+                self._window_in_context(window, nested)
+            inner = nested or isinstance(e, _SHIFTS_FRAME)
+            for child in A.children(e):
+                if child is not window:
+                    walk(child, inner)
+
+        for st in self.program.statements:
+            if isinstance(st, A.Rule):
+                walk(st.formula, False)
+
+    def _window_in_context(self, w: A.Window, nested: bool) -> None:
+        start, stop = self._bounds[id(w)]
+        if self.num_frames is not None:
+            misfit = window_misfit(start, stop, self.num_frames, nested)
+        elif nested and is_anchored(start, stop):
+            misfit = window_misfit(start, stop, 1, nested)  # E303 needs no length
+        else:
+            misfit = None
+        if misfit:
+            code, message, help = misfit
+            self.err(code, message, w.span, help)
 
     # -------------------------------------------------------------- depth
     def depth(self, e: A.Node) -> int:
@@ -278,11 +325,8 @@ class Checker:
             bounds.append(b.value)
         start, stop = bounds
         text = window_text(start, stop)
+        self._bounds[id(w)] = (start, stop)  # checked against the video where it is used (window_contexts)
         if self.num_frames is not None:
-            misfit = window_misfit(start, stop, self.num_frames)
-            if misfit:
-                code, message, help = misfit
-                self.err(code, message, w.span, help)
             return
         if start is not None and stop is not None and (start >= 0) == (stop >= 0) and start >= stop:
             self.err("E301", f"window {text} holds no frame", w.span,
@@ -379,6 +423,12 @@ class Checker:
 
     def _atend(self, e: A.AtEnd) -> Kind | None:
         return self._temporal(e.operand, "at end")
+
+    def _next(self, e: A.Next) -> Kind | None:
+        return self._temporal(e.operand, "next")
+
+    def _prev(self, e: A.Prev) -> Kind | None:
+        return self._temporal(e.operand, "prev")
 
     def _progress(self, e: A.Progress) -> Kind | None:
         self._window(e.window)

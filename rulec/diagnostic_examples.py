@@ -93,6 +93,10 @@ EXAMPLES: tuple[Example, ...] = (
     Example("E302", _HEAD + "goal reach : eventually[0:20] inside(agent, goal)\n",
             "With a known video length (`--frames 16`, `num_frames=16`), a window that runs past the video.",
             num_frames=16),
+    Example("E303", _HEAD + "goal reach : always (present(agent) implies eventually[-2:] inside(agent, goal))\n",
+            "A bound below 0 counts from the video's end, which only means something on a rule's outermost "
+            "temporal operator (evaluated at frame 0). Nested, a window is relative to the frame being evaluated "
+            "(`eventually[0:3]`: within the next three frames)."),
     Example("E401", _HEAD + "process steady : always speed(agent) < 0.1\n",
             "Every file needs at least one goal rule."),
     Example("E402", _HEAD + "goal reach : inside(agent, goal) weight -1\n",

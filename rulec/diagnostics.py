@@ -54,6 +54,7 @@ CODES: dict[str, str] = {
     # windows
     "E301": "empty window",
     "E302": "window outside the video",
+    "E303": "negative window bound on a nested operator",
     # rules
     "E401": "no goal rule",
     "E402": "invalid weight",

@@ -7,6 +7,7 @@ Decisions (docs/dsl.md, "Lowering"):
   atom, a comparison or ``ask``.
 * ``and``/``or`` are n-ary and flattened (also through ``let`` names, so a ``let`` never
   changes the graph compared with writing its formula in place).
+* ``next A`` = ``next(A, +1)``, ``not next A`` = ``next(not A, -1)`` (the fill past the last frame; ``prev`` alike).
 * ``A then[a:b] B`` = ``eventually(and(A, eventually(B, None, None, 1)), a, b, 0)``;
   ``progress[a:b] m`` = ``always(decreasing(m), a, b, 0)``; ``A implies B`` = ``or(not A, B)``.
 * Postfix ``at start`` lowers its mask with every ``"video"`` input replaced by ``"start"``.
@@ -22,6 +23,7 @@ from rulec import ast as A
 from rulec import printer as P
 from rulec.checker import CheckResult
 from rulec.ir import Const, Declaration, Node, Ref, RuleIR
+from rulec.primitives.conventions import EMPTY_MARGIN
 from rulec.primitives.registry import REGISTRY, Kind, functions
 from rulec.span import Span
 
@@ -111,6 +113,10 @@ class Lowerer:
             start, stop = _window_consts(e.window)
             body = self.lower(e.operand, neg)
             return self.add("always" if universal else "eventually", (body, start, stop, Const(0)), (), e, neg, False)
+        if isinstance(e, (A.Next, A.Prev)):  # vacuous past the video's edge; under a negation the dual fill
+            body = self.lower(e.operand, neg)
+            empty = Const(-EMPTY_MARGIN if neg else EMPTY_MARGIN)
+            return self.add("next" if isinstance(e, A.Next) else "prev", (body, empty), (), e, neg, False)
         if isinstance(e, (A.AtStart, A.AtEnd)):
             body = self.lower(e.operand, neg)
             return self.add("at_start" if isinstance(e, A.AtStart) else "at_end", (body,), (), e, neg, False)

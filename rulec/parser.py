@@ -25,7 +25,8 @@ from rulec.span import Span, span_at
 
 STATEMENT_KEYWORDS = ("task", "object", "region", "let", "goal", "process")
 #: Words with a meaning inside formulas; they cannot name a declaration.
-RESERVED = frozenset({"not", "and", "or", "implies", "always", "eventually", "at", "until", "then", "progress"})
+RESERVED = frozenset({"not", "and", "or", "implies", "always", "eventually", "at", "until", "then", "progress",
+                      "next", "prev"})
 
 _STATEMENT_START = re.compile(r"^[ \t\f\r]*(?:task|object|region|let|goal|process)\b", re.MULTILINE)
 _DECLARED_NAME = re.compile(r"^\s*(?:object|region|let)\s+([A-Za-z_][A-Za-z0-9_]*)")
@@ -159,6 +160,8 @@ class _Converter:
             return A.make(A.AtStart, operand=self.expr(c[0]), span=span)
         if kind == "at_end":
             return A.make(A.AtEnd, operand=self.expr(c[0]), span=span)
+        if kind in ("next_expr", "prev_expr"):
+            return A.make(A.Next if kind == "next_expr" else A.Prev, operand=self.expr(c[0]), span=span)
         if kind in ("until", "then"):
             cls = A.Until if kind == "until" else A.Then
             return A.make(cls, left=self.expr(c[0]), window=self.window(c[1]), right=self.expr(c[2]), span=span)
@@ -231,7 +234,7 @@ def _expected_text(expected: set[str]) -> str:
 
 
 _EXPRESSION_STARTS = {"NAME", "NUMBER", "STRING", "LPAR", "MINUS", "_NOT", "_ALWAYS", "_EVENTUALLY", "_AT",
-                      "_PROGRESS"}
+                      "_PROGRESS", "_NEXT", "_PREV"}
 
 
 def _token_text(token: Token) -> str:

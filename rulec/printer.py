@@ -128,6 +128,10 @@ def doc(e: A.Node) -> Doc:
         return d_prefix("at start", doc(e.operand))
     if isinstance(e, A.AtEnd):
         return d_prefix("at end", doc(e.operand))
+    if isinstance(e, A.Next):
+        return d_prefix("next", doc(e.operand))
+    if isinstance(e, A.Prev):
+        return d_prefix("prev", doc(e.operand))
     if isinstance(e, A.Progress):
         return d_prefix("progress", doc(e.operand), _window(e.window))
     if isinstance(e, A.Until):

@@ -147,6 +147,19 @@ class RewardModule(nn.Module):
                 stack.extend(a.node for a in self.compiled.nodes[i].args if isinstance(a, Ref))
         return out
 
+    def _outermost(self) -> set[int]:
+        """Ids of the rules' outermost temporal nodes (evaluated at frame 0), reached from a
+        root through pointwise logic and ``at_start`` only; every other window is nested."""
+        out: set[int] = set()
+        stack = [r.root for r in self.compiled.rules]
+        while stack:
+            node = self.compiled.nodes[stack.pop()]
+            if node.op in _WINDOW_ARGS:
+                out.add(node.id)
+            elif node.op in ("and", "or", "neg", "at_start"):
+                stack.extend(a.node for a in node.args if isinstance(a, Ref))
+        return out
+
     def validate(self, video: Tensor) -> None:
         """Errors that need the video: shape, range, windows, morphology radii, a missing VLM."""
         if not isinstance(video, Tensor) or video.dim() != 5:
@@ -162,11 +175,12 @@ class RewardModule(nn.Module):
         lo, hi = float(video.detach().amin()), float(video.detach().amax())
         if not (lo >= -_RANGE_SLACK and hi <= 1 + _RANGE_SLACK):
             raise self._diagnostic("E503", f"pixel values must lie in [0, 1], found [{lo:.3g}, {hi:.3g}]", help="divide uint8 frames by 255")
+        outermost = self._outermost()
         for node in self.compiled.nodes:
             if node.op in _WINDOW_ARGS:
                 first = _WINDOW_ARGS[node.op]
                 start, stop = node.args[first].value, node.args[first + 1].value
-                misfit = window_misfit(start, stop, t)
+                misfit = window_misfit(start, stop, t, nested=node.id not in outermost)
                 if misfit:
                     raise self._diagnostic(*misfit[:2], node, help=misfit[2])
             elif node.op in ("grow", "shrink"):

@@ -12,7 +12,12 @@ A formula is a nested tuple:
 first-frame value, a ``(B, 1)`` margin), ``("and", f, g, ...)``, ``("or", f, g, ...)``,
 ``("always", f, start, stop, offset)``, ``("eventually", f, start, stop, offset)``,
 ``("until", f, g, start, stop)``, ``("release", f, g, start, stop)``,
+``("next", f, empty)``, ``("prev", f, empty)`` (empty: the fill past the video's edge, +-1),
 ``("at_start", f)``, ``("at_end", f)``.
+
+Windows are relative to the frame evaluated (``[a:b]``: frames t+a .. t+b-1) unless a bound
+is negative (absolute frames >= t + offset, as on a rule's outermost operator); the
+reference loops below spell that out independently of ``rulec.windows``.
 """
 
 from __future__ import annotations
@@ -108,12 +113,14 @@ def formulas(frames: int, atoms: int, negated_leaves: bool = True, static_leaves
             st.tuples(child, child, window).map(lambda a: ("release", a[0], a[1], *a[2])),
             child.map(lambda f: ("at_start", f)),
             child.map(lambda f: ("at_end", f)),
+            child.map(lambda f: ("next", f, 1.0)),
+            child.map(lambda f: ("prev", f, 1.0)),
         )
 
     return st.recursive(leaves, extend, max_leaves=max_leaves)
 
 
-DUAL = {"and": "or", "or": "and", "always": "eventually", "eventually": "always", "until": "release", "release": "until", "at_start": "at_start", "at_end": "at_end"}
+DUAL = {"and": "or", "or": "and", "always": "eventually", "eventually": "always", "until": "release", "release": "until", "at_start": "at_start", "at_end": "at_end", "next": "next", "prev": "prev"}
 
 
 def negate(f):
@@ -133,6 +140,8 @@ def negate(f):
         return (DUAL[op], negate(f[1]), *f[2:])
     if op in ("until", "release"):
         return (DUAL[op], negate(f[1]), negate(f[2]), *f[3:])
+    if op in ("next", "prev"):
+        return (op, negate(f[1]), -f[2])
     return (op, negate(f[1]))
 
 
@@ -141,7 +150,7 @@ def weighted_depth(f) -> int:
     op = f[0]
     if op in ("atom", "natom", "static", "nstatic"):
         return 0
-    if op in ("at_start", "at_end"):
+    if op in ("at_start", "at_end", "next", "prev"):
         return weighted_depth(f[1])
     if op in ("until", "release"):
         return 3 + max(weighted_depth(f[1]), weighted_depth(f[2]))
@@ -175,6 +184,8 @@ def evaluate(f, sem, margins: torch.Tensor) -> torch.Tensor:
         return KERNELS[op](sem, evaluate(f[1], sem, margins), *f[2:])
     if op in ("until", "release"):
         return KERNELS[op](sem, evaluate(f[1], sem, margins), evaluate(f[2], sem, margins), *f[3:])
+    if op in ("next", "prev"):
+        return KERNELS[op](sem, evaluate(f[1], sem, margins), f[2])
     return KERNELS[op](sem, evaluate(f[1], sem, margins))
 
 
@@ -187,6 +198,10 @@ class RefExact:
 
     def max(self, xs):
         return torch.stack(xs).max()
+
+    def wmax(self, x, y, w):
+        """A max that weighs x by w (exactly: the max)."""
+        return torch.maximum(x, y)
 
 
 class RefSmooth:
@@ -201,9 +216,65 @@ class RefSmooth:
     def max(self, xs):
         return (torch.logsumexp(self.beta * torch.stack(xs), 0) - math.log(len(xs))) / self.beta
 
+    def wmax(self, x, y, w):
+        """log(w e^(beta x) + (1 - w) e^(beta y)) / beta: the weighted log-mean-exp of until's recursion."""
+        return torch.log(w * torch.exp(self.beta * x) + (1 - w) * torch.exp(self.beta * y)) / self.beta
 
-def window_frames(start, stop, frames):
-    return range(frames)[slice(start, stop)]
+
+def window_frames(start, stop, offset, length, t):
+    """The frames a window covers at frame t: relative, or absolute with a negative bound."""
+    if (start is not None and start < 0) or (stop is not None and stop < 0):
+        return [j for j in range(length)[slice(start, stop)] if j >= t + offset]
+    lo = max(start or 0, offset)
+    return list(range(t + lo, length if stop is None else min(length, t + stop)))
+
+
+def until_row(ref, ra, rb, start, stop, strong):
+    """until (strong) / release over one sample's rows. Exact: the definition, a max over
+    witnesses j of min(b_j, min a[t:j]). Smooth: the kernels' definition written as loops:
+    the backward recursion with a 1/n-weighted max for unbounded windows, joined with the
+    window's A-prefix and B-window (``until[s:e] = eventually[s:e] B and always[0:s] A and U at t+s``)."""
+    length = len(ra)
+    anchored = (start is not None and start < 0) or (stop is not None and stop < 0)
+    empty = torch.tensor(-1.0 if strong else 1.0, dtype=ra[0].dtype)
+    inner, outer = (ref.min, ref.max) if strong else (ref.max, ref.min)
+    if isinstance(ref, RefExact):
+        row = []
+        for t in range(length):
+            witnesses = window_frames(start, stop, 0, length, t)
+            values = [inner([rb[j], inner(ra[t:j])]) if j > t else rb[j] for j in witnesses]
+            row.append(outer(values) if values else empty)
+        return row
+
+    def scan(end):  # unbounded until/release on frames [0, end), from every frame
+        u = [None] * end
+        u[end - 1] = rb[end - 1]
+        for t in range(end - 2, -1, -1):
+            w = 1.0 / (end - t)
+            if strong:
+                u[t] = ref.wmax(rb[t], ref.min([ra[t], u[t + 1]]), w)
+            else:
+                u[t] = ref.min([rb[t], ref.wmax(ra[t], u[t + 1], w)])
+        return u
+
+    if anchored:
+        lo, hi, _ = slice(start, stop).indices(length)
+        u = scan(hi)
+        return [empty if t >= hi else u[t] if t >= lo else inner([inner(ra[t:lo]), u[lo]]) for t in range(length)]
+    s = start or 0
+    u = scan(length)
+    row = []
+    for t in range(length):
+        if t + s >= length:
+            row.append(empty)
+            continue
+        value = u[t + s]
+        if s > 0:
+            value = inner([inner(ra[t:t + s]), value])
+        if stop is not None:
+            value = inner([outer(rb[t + s:min(length, t + stop)]), value])
+        row.append(value)
+    return row
 
 
 def reference(f, ref, margins: torch.Tensor) -> list[list[torch.Tensor]]:
@@ -235,13 +306,23 @@ def reference(f, ref, margins: torch.Tensor) -> list[list[torch.Tensor]]:
             if len(row) == 1:
                 out.append(row)
                 continue
-            frames = window_frames(start, stop, len(row))
-            out.append([agg([row[j] for j in frames if j >= t + offset]) if any(j >= t + offset for j in frames) else torch.tensor(empty, dtype=margins.dtype) for t in range(len(row))])
+            out.append([agg([row[j] for j in frames]) if frames else torch.tensor(empty, dtype=margins.dtype)
+                        for t, frames in ((t, window_frames(start, stop, offset, len(row), t)) for t in range(len(row)))])
+        return out
+    if op in ("next", "prev"):
+        fill = torch.tensor(f[2], dtype=margins.dtype)
+        out = []
+        for row in reference(f[1], ref, margins):
+            if len(row) == 1:
+                out.append(row)
+            elif op == "next":
+                out.append(row[1:] + [fill])
+            else:
+                out.append([fill] + row[:-1])
         return out
     if op in ("until", "release"):
         sa, sb = reference(f[1], ref, margins), reference(f[2], ref, margins)
         start, stop = f[3:]
-        inner, outer, empty = (ref.min, ref.max, -1.0) if op == "until" else (ref.max, ref.min, 1.0)
         out = []
         for ra, rb in zip(sa, sb):
             if len(ra) == len(rb) == 1:
@@ -250,19 +331,7 @@ def reference(f, ref, margins: torch.Tensor) -> list[list[torch.Tensor]]:
             length = max(len(ra), len(rb))
             ra = ra * length if len(ra) == 1 else ra
             rb = rb * length if len(rb) == 1 else rb
-            frames = window_frames(start, stop, length)
-            row = []
-            for t in range(length):
-                witnesses = [j for j in frames if j >= t]
-                if not witnesses:
-                    row.append(torch.tensor(empty, dtype=margins.dtype))
-                    continue
-                values = []
-                for j in witnesses:
-                    before = ra[t:j]
-                    values.append(inner([rb[j], inner(before)]) if before else rb[j])
-                row.append(outer(values))
-            out.append(row)
+            out.append(until_row(ref, ra, rb, start, stop, op == "until"))
         return out
     raise ValueError(f"unknown operator {op!r}")
 

@@ -13,7 +13,7 @@ from rulec.primitives.conventions import DECREASE_SCALE, DECREASE_TOL
 from rulec.primitives.kernels import KERNELS
 from rulec.primitives.semantics import Exact, Smooth
 from rulec.primitives.temporal import WindowError
-from strategies import RefExact, RefSmooth, distinct, evaluate, margin_tensors, reference_tensor, windows
+from strategies import RefExact, RefSmooth, distinct, evaluate, margin_tensors, reference_tensor, window_frames, windows
 
 BETAS = st.sampled_from([1.0, 5.0, 20.0])
 
@@ -84,13 +84,12 @@ def then_lowered(sem, a, b, start, stop):
 
 
 def then_reference(ref, a, b, start, stop):
-    """A at some window frame j >= t, and B at some frame k > j: loops over frames."""
+    """A at some frame j of the window at t, and B at some frame k > j: loops over frames."""
     length = a.shape[0]
-    frames = range(length)[slice(start, stop)]
     out = []
     for t in range(length):
         values = []
-        for j in (j for j in frames if j >= t):
+        for j in window_frames(start, stop, 0, length, t):
             later = [b[k] for k in range(j + 1, length)]
             b_later = ref.max(later) if later else torch.tensor(-1.0, dtype=a.dtype)
             values.append(ref.min([a[j], b_later]))
@@ -120,11 +119,10 @@ def test_progress_lowering_equals_a_reference_loop(m, data, beta):
     for sem, ref in ((Exact(), RefExact()), (Smooth(beta), RefSmooth(beta))):
         got = KERNELS["always"](sem, KERNELS["decreasing"](sem, m), start, stop, 0)
         length = m.shape[1]
-        frames = range(length)[slice(start, stop)]
         for i in range(m.shape[0]):
             drop = [(m[i, t] - m[i, t + 1] + DECREASE_TOL) / DECREASE_SCALE if t + 1 < length else torch.tensor(1.0, dtype=m.dtype) for t in range(length)]
             for t in range(length):
-                used = [drop[j] for j in frames if j >= t]
+                used = [drop[j] for j in window_frames(start, stop, 0, length, t)]
                 want = ref.min(used) if used else torch.tensor(1.0, dtype=m.dtype)
                 torch.testing.assert_close(got[i, t], want)
 

@@ -43,6 +43,9 @@ def test_examples_roundtrip(path):
     "eventually[-3:] (a or b)",
     "progress[2:] distance(a, b)",
     "x(a) > -0.5",
+    "next not prev a",
+    "a implies next (b and c)",
+    "(next a) until next b",
 ])
 def test_tricky_formulas_keep_their_structure(text):
     program = parse(f"goal g : {text}\n").program
@@ -151,6 +154,8 @@ def formulas(names, lets, depth):
         st.tuples(windows(), sub).map(lambda t: A.Eventually(window=t[0], operand=t[1])),
         sub.map(lambda f: A.AtStart(operand=f)),
         sub.map(lambda f: A.AtEnd(operand=f)),
+        sub.map(lambda f: A.Next(operand=f)),
+        sub.map(lambda f: A.Prev(operand=f)),
         st.tuples(windows(), signals(names)).map(lambda t: A.Progress(window=t[0], operand=t[1])),
         st.tuples(sub, windows(), sub).map(lambda t: A.Until(left=t[0], window=t[1], right=t[2])),
         st.tuples(sub, windows(), sub).map(lambda t: A.Then(left=t[0], window=t[1], right=t[2])),
