@@ -3,7 +3,9 @@
 Positive means the atom holds. Scales (see ``conventions.py`` and docs/primitives.md):
 
 * fractions (``inside``, ``overlaps``, ``touches``) map piecewise-linearly onto [-1, 1]:
-  -1 at fraction 0, 0 at the threshold, +1 at fraction 1;
+  -1 at fraction 0, 0 at the threshold, +1 at fraction 1; below the threshold the margin
+  is multiplied by ``1 + dbar / REACH_SCALE`` (dbar: how far the object's mass lies from
+  the region), so it keeps a slope far from the region without changing its sign;
 * thresholds on non-negative quantities (``present``, ``moving``, ``still``) are
   ``tanh((q - threshold) / threshold)``: in (-1, 1), never flat, so gradients never vanish;
 * positions (``left_of``...) and comparisons between two signals use ``POSITION_SCALE``;
@@ -22,8 +24,10 @@ from rulec.primitives.conventions import (
     EMPTY_MARGIN,
     OVERLAP_FRACTION,
     POSITION_SCALE,
+    REACH_SCALE,
 )
 from rulec.primitives.detectors import grow
+from rulec.primitives.fields import read_at, region_distance
 from rulec.primitives.measures import mass, safe_ratio
 from rulec.primitives.semantics import Semantics
 
@@ -39,6 +43,22 @@ def fraction_margin(fraction: Tensor, threshold: float) -> Tensor:
     )
 
 
+def reach_margin(fraction: Tensor, threshold: float, distance: Tensor) -> Tensor:
+    """``fraction_margin``, its negative part scaled by ``1 + distance / REACH_SCALE``.
+
+    A mass overlap is flat while the object is away from the region; the distance factor
+    keeps the margin falling with distance there. The factor is >= 1, so the sign (and every
+    exact verdict) is the fraction's, and it meets the unscaled margin at the threshold (0).
+    """
+    margin = fraction_margin(fraction, threshold)
+    return torch.where(fraction >= threshold, margin, margin * (1 + distance / REACH_SCALE))
+
+
+def mean_distance(o: Tensor, r: Tensor) -> Tensor:
+    """Mass-weighted mean distance of o's pixels to region r (normalized units; 0 for an empty o or r)."""
+    return read_at(o, region_distance(r), 0.0)
+
+
 def _positive(name: str, value: float) -> float:
     if not value > 0:
         raise ValueError(f"{name} must be positive, got {value!r}")
@@ -46,15 +66,17 @@ def _positive(name: str, value: float) -> float:
 
 
 def inside(sem: Semantics, o: Tensor, r: Tensor, frac: float = 0.9) -> Tensor:
-    """Share of o's mass lying in r, against ``frac``. An empty object is not inside (-1)."""
+    """Share of o's mass lying in r, against ``frac``, pulled by o's distance to r below it.
+    An empty object is not inside (-1)."""
     share = safe_ratio(mass(o * r), mass(o), 0.0)
-    return fraction_margin(share, frac)
+    return reach_margin(share, frac, mean_distance(o, r))
 
 
 def overlaps(sem: Semantics, a: Tensor, b: Tensor) -> Tensor:
-    """Shared mass as a fraction of the smaller mask's mass, against ``OVERLAP_FRACTION``."""
+    """Shared mass as a fraction of the smaller mask's mass, against ``OVERLAP_FRACTION``;
+    below it, pulled by the nearer of the two masks' mean distances to the other (symmetric)."""
     shared = safe_ratio(mass(a * b), torch.minimum(mass(a), mass(b)), 0.0)
-    return fraction_margin(shared, OVERLAP_FRACTION)
+    return reach_margin(shared, OVERLAP_FRACTION, torch.minimum(mean_distance(a, b), mean_distance(b, a)))
 
 
 def touches(sem: Semantics, o: Tensor, r: Tensor) -> Tensor:

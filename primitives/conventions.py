@@ -36,3 +36,16 @@ DECREASE_SCALE = 0.02
 
 #: Smooth colour detector: sigmoid((tol - distance) / (tol / COLOR_SOFTNESS)).
 COLOR_SOFTNESS = 4.0
+
+#: Distance fields (``inside``/``overlaps`` margins, ``path_distance``) read regions as
+#: binary: a pixel belongs to a region where its mask exceeds this.
+FIELD_THRESHOLD = 0.5
+
+#: ``inside``/``overlaps``/``touches`` below their threshold: the margin is multiplied by
+#: ``1 + dbar / REACH_SCALE``, dbar the object's mass-weighted mean distance to the region
+#: (normalized units), so it keeps falling with distance; half a frame away doubles it.
+REACH_SCALE = 0.5
+
+#: ``path_distance`` when there is nothing to reach (empty goal) or nothing to measure
+#: (empty object): farther than any straight distance in the frame (sqrt 2).
+EMPTY_PATH_DISTANCE = 2.0

@@ -42,10 +42,13 @@ verdict) and **smooth** (differentiable, for optimization). Kernels live in
   smooth detectors are sigmoids rather than thresholds, so the verdict is always taken from
   the exact evaluation.)
 - **Empty masks** (mass below {c.EMPTY_MASS:g} px): centroid ({c.EMPTY_CENTROID:g}, {c.EMPTY_CENTROID:g}), speed 0,
-  `inside`/`overlaps`/`touches` -1, `unchanged` over an empty region +1. Values and gradients
-  stay finite (safe denominators under `torch.where`, no `1e9` sentinels).
+  `inside`/`overlaps`/`touches` -1, `unchanged` over an empty region +1, `path_distance`
+  {c.EMPTY_PATH_DISTANCE:g}. Values and gradients stay finite (safe denominators under `torch.where`,
+  no `1e9` sentinels).
 - **Margin scales.** Fractions (`inside`, `overlaps`, `touches`) map piecewise-linearly onto
-  [-1, 1] through 0 at their threshold; thresholds on non-negative quantities (`present`,
+  [-1, 1] through 0 at their threshold, and below it are multiplied by `1 + dbar / {c.REACH_SCALE:g}`
+  (dbar: the object's mean distance to the region, normalized units), so they keep falling
+  with distance where no mass overlaps, with the same sign; thresholds on non-negative quantities (`present`,
   `moving`, `still`) are `tanh((q - threshold) / threshold)`; positions use a scale of
   {c.POSITION_SCALE:g} (a tenth of the frame gives margin 1); a comparison with a number `c` uses
   `|c|` as its scale, between two signals {c.POSITION_SCALE:g}; `near` uses `d`; `unchanged` uses `tol`.
@@ -59,6 +62,10 @@ verdict) and **smooth** (differentiable, for optimization). Kernels live in
   `rulec.primitives.temporal.WindowError`. Every temporal operator is O(T) in time and memory:
   suffix scans, van Herk/Gil-Werman sliding reductions for bounded windows, a backward
   recursion for `until`/`release` (bounded: `eventually[a:b] B and A until[a:] B`).
+- **Distance fields** (`inside`/`overlaps`/`touches` below threshold, `path_distance`) are
+  computed without gradient on masks thresholded at {c.FIELD_THRESHOLD:g} (scipy: exact Euclidean
+  distance transform; Dijkstra on the 8-connected pixel grid through free space) and read at
+  the object's soft mask as a mass-weighted mean, so gradients flow through the object only.
 - **Counting** (`components`) uses `kornia.contrib.connected_components`: exact in both
   semantics and without gradient; pair it with differentiable rules (`present`, `area`).
 - **Sharing work.** Inside `with rulec.primitives.detectors.shared_colour_space():` each video

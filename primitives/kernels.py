@@ -23,6 +23,7 @@ KERNELS: dict[str, Callable] = {
     "area": measures.area,
     "speed": measures.speed,
     "distance": measures.distance,
+    "path_distance": measures.path_distance,
     "components": measures.components,
     # atoms and comparisons
     "inside": atoms.inside,

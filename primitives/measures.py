@@ -12,7 +12,7 @@ import kornia
 import torch
 from torch import Tensor
 
-from rulec.primitives.conventions import EMPTY_CENTROID, EMPTY_MASS, NORM_EPS
+from rulec.primitives.conventions import EMPTY_CENTROID, EMPTY_MASS, EMPTY_PATH_DISTANCE, NORM_EPS
 from rulec.primitives.semantics import Semantics
 
 
@@ -81,6 +81,19 @@ def distance(sem: Semantics, a: Tensor, b: Tensor) -> Tensor:
     ax, ay = centroid(a)
     bx, by = centroid(b)
     return norm(sem, ax - bx, ay - by)
+
+
+def path_distance(sem: Semantics, o: Tensor, goal: Tensor, free: Tensor) -> Tensor:
+    """Shortest way from o's pixels to the goal through free space, mass-weighted over o.
+
+    The field (:func:`rulec.primitives.fields.path_field`) is computed without gradient on
+    the thresholded goal and free masks; the gradient flows through o, so lowering the value
+    moves o's mass along corridors, never through a wall. ``EMPTY_PATH_DISTANCE`` for an
+    empty o or goal.
+    """
+    from rulec.primitives.fields import path_field, read_at
+
+    return read_at(o, path_field(goal, free), EMPTY_PATH_DISTANCE)
 
 
 def components(sem: Semantics, o: Tensor) -> Tensor:

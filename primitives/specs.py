@@ -13,9 +13,12 @@ from rulec.primitives.conventions import (
     EMPTY_CENTROID,
     EMPTY_MARGIN,
     EMPTY_MASS,
+    EMPTY_PATH_DISTANCE,
+    FIELD_THRESHOLD,
     NORM_EPS,
     OVERLAP_FRACTION,
     POSITION_SCALE,
+    REACH_SCALE,
 )
 from rulec.primitives.registry import Kind, Param, PrimitiveSpec, register
 
@@ -112,16 +115,39 @@ _fn(
     example="components(agent) < 1.5",
 )
 _fn("distance", "measure", [Param("a", M), Param("b", M)], S, "Distance between the centroids of two masks (normalized units); an empty mask sits at the frame centre.", "|c_a - c_b|", f"sqrt(d^2 + eps^2) - eps, eps = {NORM_EPS:g}")
+_fn(
+    "path_distance",
+    "measure",
+    [Param("o", M, doc="the object (usually moving)"), Param("goal", M, doc="where it must get to (usually frozen)"),
+     Param("free", M, doc="where it may go, e.g. `not walls` (usually frozen); goal pixels always count as free")],
+    S,
+    "How far the object is from the goal along free space (normalized units): the shortest way around walls, not the straight line. "
+    f"Use it in comparisons (`path_distance(agent, goal, floor) < 0.05` is `near` through free space) and in `progress`; {EMPTY_PATH_DISTANCE:g} when the object or the goal is empty.",
+    f"mass-weighted mean over o of D, D = shortest 8-connected pixel path to the goal through free or goal pixels (masks > {FIELD_THRESHOLD:g}; "
+    "steps cost their length, no corner cutting), computed without gradient; a pixel the goal cannot be reached from "
+    "takes its nearest reachable pixel's D plus the straight distance to it",
+    "the same field read at the soft mask: the gradient flows through o only",
+    example="progress path_distance(agent, goal, not walls)",
+)
 
 # ---------------------------------------------------------------- atoms
-_fn("inside", "atom", [Param("o", M), Param("r", M), Param("frac", N, 0.9, "fraction of the object's mass that must lie in r, strictly between 0 and 1")], B, "Most of the object's mass lies in the region.", "share s = mass(o*r) / mass(o) (0 for an empty o) onto [-1, 1]: (s - frac) / (1 - frac) above frac, (s - frac) / frac below", "same margin on soft masks")
-_fn("overlaps", "atom", [Param("a", M), Param("b", M)], B, f"The two masks share some pixels ({OVERLAP_FRACTION:g} of the smaller one's mass).", f"shared mass / smaller mass onto [-1, 1] through 0 at {OVERLAP_FRACTION:g} (as inside)", "same margin on soft masks")
-_fn("touches", "atom", [Param("o", M), Param("r", M)], B, "The object touches the region (overlaps the region grown by one pixel).", "overlaps(o, grow(r, 1))", "same margin on soft masks")
-_fn("near", "atom", [Param("a", M), Param("b", M), Param("d", N, 0.15, "distance threshold, normalized units")], B, "Centroids closer than d.", "(d - distance) / d", "same margin")
-_fn("left_of", "atom", [Param("a", M), Param("b", M)], B, "a's centroid is left of b's.", f"(x(b) - x(a)) / {POSITION_SCALE:g}", "same margin")
-_fn("right_of", "atom", [Param("a", M), Param("b", M)], B, "a's centroid is right of b's.", f"(x(a) - x(b)) / {POSITION_SCALE:g}", "same margin")
-_fn("above", "atom", [Param("a", M), Param("b", M)], B, "a's centroid is above b's.", f"(y(b) - y(a)) / {POSITION_SCALE:g}", "same margin")
-_fn("below", "atom", [Param("a", M), Param("b", M)], B, "a's centroid is below b's.", f"(y(a) - y(b)) / {POSITION_SCALE:g}", "same margin")
+def _reach(dbar: str) -> str:
+    """The distance factor of inside/overlaps/touches, worded once."""
+    return (
+        f"; below the threshold the margin is multiplied by (1 + dbar / {REACH_SCALE:g}), dbar = {dbar}, from an exact "
+        f"Euclidean distance transform of the other mask thresholded at {FIELD_THRESHOLD:g} (no gradient; 0 when either "
+        "mask is empty): same sign, and still falling with distance where no mass overlaps"
+    )
+
+
+_fn("inside", "atom", [Param("o", M), Param("r", M), Param("frac", N, 0.9, "fraction of the object's mass that must lie in r, strictly between 0 and 1")], B, "Most of the object's mass lies in the region; the margin keeps pulling towards the region from anywhere in the frame.", "share s = mass(o*r) / mass(o) (0 for an empty o) onto [-1, 1]: (s - frac) / (1 - frac) above frac, (s - frac) / frac below" + _reach("the mass-weighted mean distance of o's pixels to r"), "same margin on soft masks (the gradient of dbar flows through o)")
+_fn("overlaps", "atom", [Param("a", M), Param("b", M)], B, f"The two masks share some pixels ({OVERLAP_FRACTION:g} of the smaller one's mass).", f"shared mass / smaller mass onto [-1, 1] through 0 at {OVERLAP_FRACTION:g} (as inside)" + _reach("the smaller of a's mean distance to b and b's mean distance to a"), "same margin on soft masks")
+_fn("touches", "atom", [Param("o", M), Param("r", M)], B, "The object touches the region (overlaps the region grown by one pixel).", "overlaps(o, grow(r, 1)), distance factor included", "same margin on soft masks")
+_fn("near", "atom", [Param("a", M), Param("b", M), Param("d", N, 0.15, "distance threshold, normalized units")], B, "Centroids closer than d (straight line; through free space write `path_distance(a, b, free) < d`, the same margin).", "(d - distance) / d: linear in the distance, so never flat", "same margin")
+_fn("left_of", "atom", [Param("a", M), Param("b", M)], B, "a's centroid is left of b's.", f"(x(b) - x(a)) / {POSITION_SCALE:g}: linear, never flat", "same margin")
+_fn("right_of", "atom", [Param("a", M), Param("b", M)], B, "a's centroid is right of b's.", f"(x(a) - x(b)) / {POSITION_SCALE:g}: linear, never flat", "same margin")
+_fn("above", "atom", [Param("a", M), Param("b", M)], B, "a's centroid is above b's.", f"(y(b) - y(a)) / {POSITION_SCALE:g}: linear, never flat", "same margin")
+_fn("below", "atom", [Param("a", M), Param("b", M)], B, "a's centroid is below b's.", f"(y(a) - y(b)) / {POSITION_SCALE:g}: linear, never flat", "same margin")
 _fn("present", "atom", [Param("o", M), Param("min_area", N, 0.005, "smallest area that counts as present")], B, "The object is visible (its area is at least min_area).", "tanh((area - min_area) / min_area)", "same margin")
 _fn("moving", "atom", [Param("o", M), Param("v", N, 0.01, "speed that counts as moving")], B, "The object moves (speed above v).", "tanh((speed - v) / v)", "same margin")
 _fn("still", "atom", [Param("o", M), Param("v", N, 0.01, "speed that counts as still")], B, "The object does not move (speed below v).", "tanh((v - speed) / v)", "same margin")

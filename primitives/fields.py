@@ -1,0 +1,112 @@
+"""Distance fields of frozen regions, and reading them at a soft mask.
+
+Atoms and measures that must keep pulling when an object is far from a region read a
+*field* (a per-pixel distance, normalized frame units) at the object's soft mask. Fields
+are computed without gradient on the region thresholded at ``FIELD_THRESHOLD`` (exact
+Euclidean transform, or shortest paths through free space); the gradient of
+``read_at(o, field)`` flows through the object's mask only. One field per map: a static
+region (T = 1) costs one transform whatever the video's length.
+
+Pixel centres sit at ``(i + 0.5) / size`` as in :mod:`measures`, so a step of one pixel is
+``1 / W`` across and ``1 / H`` down.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from rulec.primitives.conventions import EMPTY_PATH_DISTANCE, FIELD_THRESHOLD
+from rulec.primitives.measures import safe_ratio
+
+
+def _maps(*masks: Tensor) -> tuple[np.ndarray, ...]:
+    """Masks broadcast to one shape ``(B, T, H, W)`` and thresholded, as numpy bools."""
+    shape = torch.broadcast_shapes(*(m.shape for m in masks))
+    return tuple((m.detach() > FIELD_THRESHOLD).expand(shape).cpu().numpy() for m in masks)
+
+
+def _as_tensor(field: np.ndarray, like: Tensor) -> Tensor:
+    return torch.from_numpy(field).to(device=like.device, dtype=like.dtype)
+
+
+def _edt(outside: np.ndarray, return_indices: bool = False):
+    """Exact Euclidean distance of every pixel to the nearest ``False`` pixel, in normalized units."""
+    from scipy.ndimage import distance_transform_edt
+
+    h, w = outside.shape
+    return distance_transform_edt(outside, sampling=(1.0 / h, 1.0 / w), return_indices=return_indices)
+
+
+def region_distance(region: Tensor) -> Tensor:
+    """Distance of each pixel to the nearest pixel of ``region`` (0 inside it), ``(B, T|1, H, W)``.
+
+    An empty region gives 0 everywhere: there is nowhere to pull towards.
+    """
+    (binary,) = _maps(region)
+    field = np.zeros(binary.shape, dtype=np.float64)
+    for index in np.ndindex(*binary.shape[:2]):
+        if binary[index].any():
+            field[index] = _edt(~binary[index])
+    return _as_tensor(field, region)
+
+
+def _grid_graph(passable: np.ndarray):
+    """8-connected pixel graph of the passable pixels; a diagonal step needs both pixels beside it passable."""
+    from scipy.sparse import coo_matrix
+
+    h, w = passable.shape
+    ids = np.arange(h * w).reshape(h, w)
+    rows, cols, weights = [], [], []
+    for dy, dx in ((0, 1), (1, 0), (1, 1), (1, -1)):
+        ys, xs = np.mgrid[0 : h - dy, max(0, -dx) : w - max(0, dx)]
+        ok = passable[ys, xs] & passable[ys + dy, xs + dx]
+        if dy and dx:  # no corner cutting between two blocked pixels
+            ok &= passable[ys + dy, xs] & passable[ys, xs + dx]
+        rows.append(ids[ys, xs][ok])
+        cols.append(ids[ys + dy, xs + dx][ok])
+        weights.append(np.full(int(ok.sum()), float(np.hypot(dy / h, dx / w))))
+    n = h * w
+    return coo_matrix((np.concatenate(weights), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)).tocsr()
+
+
+def _path_map(goal: np.ndarray, free: np.ndarray) -> np.ndarray:
+    """One map of :func:`path_field`."""
+    from scipy.sparse.csgraph import dijkstra
+
+    if not goal.any():
+        return np.full(goal.shape, EMPTY_PATH_DISTANCE)
+    passable = free | goal
+    dist = dijkstra(_grid_graph(passable), directed=False, indices=np.flatnonzero(goal), min_only=True)
+    dist = dist.reshape(goal.shape)
+    reached = np.isfinite(dist)
+    if reached.all():
+        return dist
+    # the rest (walls, enclosed pockets) takes its nearest reached pixel's distance plus the straight way there
+    gap, (iy, ix) = _edt(~reached, return_indices=True)
+    return dist[iy, ix] + gap
+
+
+def path_field(goal: Tensor, free: Tensor) -> Tensor:
+    """Shortest-path length from each pixel to ``goal`` through ``free`` (goal pixels count as free).
+
+    8-connected steps cost their length in normalized units (1/W across, 1/H down, the
+    diagonal between). Pixels from which the goal cannot be reached through free space
+    get the value of the nearest reachable pixel plus the straight distance to it (finite,
+    and never lower than that pixel's, so a wall never looks closer than the corridor
+    beside it). An empty goal gives ``EMPTY_PATH_DISTANCE`` everywhere.
+    """
+    g, f = _maps(goal, free)
+    field = np.zeros(g.shape, dtype=np.float64)
+    for index in np.ndindex(*g.shape[:2]):
+        field[index] = _path_map(g[index], f[index])
+    return _as_tensor(field, goal)
+
+
+def read_at(o: Tensor, field: Tensor, when_empty: float) -> Tensor:
+    """Mass-weighted mean of ``field`` under the soft mask ``o``: ``(B, T)``; ``when_empty`` for an empty o.
+
+    The field carries no gradient; the value's gradient flows through ``o``.
+    """
+    return safe_ratio((o * field).sum((-2, -1)), o.sum((-2, -1)), when_empty)
