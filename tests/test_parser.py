@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from rulec import ast as A
-from rulec.parser import parse, split_statements
+from rulec.parser import RESERVED, parse, split_statements
 
 EXAMPLES = sorted((Path(__file__).resolve().parent.parent / "examples").glob("*.rules"))
 
@@ -165,3 +165,11 @@ def test_lark_eof_error_without_position_is_still_positioned():
     text = "goal g :  # nothing yet\n"
     d = _syntax_diagnostic(UnexpectedEOF(["NAME"]), _Chunk(text, 1, 0), text, "f.rules")
     assert d.code == "E001" and (d.span.line, d.span.column) == (1, 8)
+
+
+def test_next_and_prev_are_prefix_operators_and_reserved_words():
+    f = parse("goal g : a implies next b\n").program.statements[0].formula
+    assert isinstance(f.right, A.Next) and isinstance(f.right.operand, A.Name)
+    g = parse("goal g : prev not a and b\n").program.statements[0].formula
+    assert isinstance(g, A.And) and isinstance(g.operands[0], A.Prev)
+    assert "next" in RESERVED and "prev" in RESERVED

@@ -196,3 +196,49 @@ def test_half_precision_stays_finite():
             assert torch.isfinite(KERNELS[op](sem, a, -a, None, None)).all()
         for op in ("always", "eventually"):
             assert torch.isfinite(KERNELS[op](sem, a, 1, None, 1)).all()
+
+
+# ------------------------------------------------------------------ relative windows, next, prev
+def test_a_nested_window_is_relative_to_the_frame_evaluated():
+    """eventually[0:2] at frame t looks at t and t+1 (STL), not at absolute frames 0 and 1."""
+    y = torch.tensor([[-1.0, -1.0, -1.0, 0.5, -1.0]])
+    assert KERNELS["eventually"](Exact(), y, 0, 2, 0).tolist() == [[-1.0, -1.0, 0.5, 0.5, -1.0]]
+    # the response rule: always (x implies eventually[0:2] y) holds when y follows x in time
+    x = torch.tensor([[-1.0, -1.0, 0.7, -1.0, -1.0]])
+    response = KERNELS["always"](Exact(), KERNELS["or"](Exact(), -x, KERNELS["eventually"](Exact(), y, 0, 2, 0)), None, None, 0)
+    assert response[0, 0] == 0.5
+
+
+def test_next_and_prev_shift_by_one_frame_with_a_vacuous_edge():
+    a = torch.tensor([[0.25, 0.5, 0.75]])
+    assert KERNELS["next"](Exact(), a, 1.0).tolist() == [[0.5, 0.75, 1.0]]
+    assert KERNELS["prev"](Exact(), a, 1.0).tolist() == [[1.0, 0.25, 0.5]]
+    # under a negation the compiler passes the dual fill, so not next A == next not A exactly
+    assert torch.equal(-KERNELS["next"](Exact(), a, 1.0), KERNELS["next"](Exact(), -a, -1.0))
+
+
+@pytest.mark.parametrize("window", [(None, None), (0, 3), (2, None), (1, 4)])
+def test_until_and_release_stay_linear_in_memory_on_long_videos(window):
+    """T = 20000 would need a 3.2 GB (B, T, T) table; the recursion needs a few (B, T) tensors."""
+    g = torch.Generator().manual_seed(0)
+    a, b = torch.rand(2, 20000, generator=g) * 2 - 1, torch.rand(2, 20000, generator=g) * 2 - 1
+    x = a.clone().requires_grad_(True)
+    for sem in (Exact(), Smooth(10.0)):
+        for op in ("until", "release"):
+            out = KERNELS[op](sem, x, b, *window)
+            assert out.shape == (2, 20000) and torch.isfinite(out).all()
+    smooth = KERNELS["until"](Smooth(10.0), x, b, *window)
+    exact = KERNELS["until"](Exact(), x, b, *window)
+    assert torch.all(smooth <= exact + 1e-5) and torch.all(exact - smooth <= 2 * math.log(20000) / 10.0 + 1e-4)
+    smooth.sum().backward()
+    assert torch.isfinite(x.grad).all()
+
+
+def test_until_at_long_lengths_equals_the_definition_on_every_frame():
+    """Several blocks of the backward scan (T = 37 is not a square) against the max-min definition."""
+    g = torch.Generator().manual_seed(1)
+    a, b = torch.randn(3, 37, generator=g, dtype=torch.float64), torch.randn(3, 37, generator=g, dtype=torch.float64)
+    got = KERNELS["until"](Exact(), a, b, None, None)
+    for t in range(37):
+        want = torch.stack([torch.minimum(b[:, j], a[:, t:j].amin(1)) if j > t else b[:, j] for j in range(t, 37)], 1).amax(1)
+        torch.testing.assert_close(got[:, t], want)
