@@ -19,15 +19,15 @@ flow-matching velocity ``(x_t - x0) / sigma``.
 
 from __future__ import annotations
 
-import json
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from rulec.runtime import world
+from rulec.runtime.weights import ModelLoadError, config_from_json, config_to_json, load_model, save_model
 
 ASSETS = Path(__file__).resolve().parent / "assets"
 WEIGHTS_FILE = "toy_vgm.safetensors"
@@ -38,8 +38,8 @@ VOCAB: tuple[str, ...] = (
 )
 
 
-class ToyModelError(Exception):
-    """The toy model's weights or config are missing or invalid (message says which and why)."""
+#: Load errors are the shared :class:`~rulec.runtime.weights.ModelLoadError`.
+ToyModelError = ModelLoadError
 
 
 @dataclass
@@ -81,30 +81,11 @@ class ToyConfig:
         )
 
     def to_json(self) -> str:
-        d = asdict(self)
-        d["patch_size"] = list(self.patch_size)
-        d["vocab"] = list(self.vocab)
-        return json.dumps(d, indent=2)
+        return config_to_json(self)
 
     @classmethod
     def from_json(cls, text: str, where: str = "config") -> ToyConfig:
-        try:
-            d = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise ToyModelError(f"{where}: not valid JSON ({e})") from None
-        if not isinstance(d, dict):
-            raise ToyModelError(f"{where}: expected a JSON object")
-        known = set(cls.__dataclass_fields__)
-        unknown = set(d) - known
-        if unknown:
-            raise ToyModelError(f"{where}: unknown config keys {sorted(unknown)}")
-        try:
-            cfg = cls(**d)
-            cfg.patch_size = tuple(int(v) for v in cfg.patch_size)
-            cfg.vocab = tuple(str(v) for v in cfg.vocab)
-        except (TypeError, ValueError) as e:
-            raise ToyModelError(f"{where}: invalid config ({e})") from None
-        return cfg
+        return config_from_json(cls, text, where)
 
 
 def tokenize(caption: str, vocab: tuple[str, ...], length: int) -> list[int]:
@@ -163,17 +144,12 @@ def num_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
+STEM = WEIGHTS_FILE.removesuffix(".safetensors")
+
+
 def save(model: ToyVGM, folder: str | Path, state_dict: dict[str, torch.Tensor] | None = None) -> None:
     """Write ``toy_vgm.safetensors`` + ``toy_vgm.json`` (``state_dict`` overrides, e.g. EMA)."""
-    from safetensors.torch import save_file
-
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    sd = state_dict if state_dict is not None else model.state_dict()
-    tmp = folder / (WEIGHTS_FILE + ".tmp")
-    save_file({k: v.detach().contiguous().cpu() for k, v in sd.items()}, str(tmp))
-    tmp.replace(folder / WEIGHTS_FILE)
-    (folder / CONFIG_FILE).write_text(model.config.to_json() + "\n")
+    save_model(model, folder, STEM, state_dict)
 
 
 def load(path: str | Path | None = None) -> ToyVGM:
@@ -181,30 +157,4 @@ def load(path: str | Path | None = None) -> ToyVGM:
 
     The config JSON is read from the same folder. Raises :class:`ToyModelError`.
     """
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
-    p = Path(path) if path is not None else ASSETS
-    weights = p / WEIGHTS_FILE if p.is_dir() else p
-    config_path = weights.with_name(CONFIG_FILE) if not p.is_dir() else p / CONFIG_FILE
-    if not weights.exists():
-        hint = " (train it with `rulec toy train`)" if path is None else ""
-        raise ToyModelError(f"{weights}: toy model weights not found{hint}")
-    if not config_path.exists():
-        raise ToyModelError(f"{config_path}: toy model config not found next to the weights")
-    config = ToyConfig.from_json(config_path.read_text(), where=str(config_path))
-    try:
-        sd = load_file(str(weights))
-    except (SafetensorError, OSError, ValueError) as e:
-        raise ToyModelError(f"{weights}: not a readable safetensors file ({e})") from None
-    model = ToyVGM(config)
-    try:
-        missing, unexpected = model.load_state_dict(sd, strict=False)
-    except RuntimeError as e:  # shape mismatches
-        raise ToyModelError(f"{weights}: weights do not match the config ({str(e).splitlines()[-1].strip()})") from None
-    if missing or unexpected:
-        raise ToyModelError(
-            f"{weights}: weights do not match the config (missing {sorted(missing)[:3]}, unexpected {sorted(unexpected)[:3]})"
-        )
-    model.eval()
-    return model
+    return load_model(path, ASSETS, STEM, ToyConfig, ToyVGM, "rulec toy train --model pixel")
