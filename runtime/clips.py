@@ -36,6 +36,8 @@ class Clip:
     agent_colour: str
     track: np.ndarray  # (T, 2) drawn agent centre (x, y), pixel centres
     directions: list[str] = field(default_factory=list)
+    #: drawn centre (T, 2) of every object that may move (the agent, a second movable object), by colour name
+    movers: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def _snap(p: np.ndarray) -> np.ndarray:
@@ -233,6 +235,9 @@ def _try_clip(rng: np.random.Generator, frames: int) -> Clip | None:
 
     video = np.empty((frames, SIZE, SIZE, 3), dtype=np.uint8)
     drawn = _snap(track)
+    movers = {agent_colour: drawn}
+    if other is not None:
+        movers[other[0]] = _snap(other[1])
     for t in range(frames):
         f = frame
         if other is not None:
@@ -249,7 +254,7 @@ def _try_clip(rng: np.random.Generator, frames: int) -> Clip | None:
         video[t] = world.paint(f, _disc(*drawn[t]), agent_colour)
     directions = _directions(drawn, starts)
     text = "" if rng.random() < EMPTY_CAPTION_P else world.caption(agent_colour, directions)
-    return Clip(video=video, caption=text, agent_colour=agent_colour, track=drawn, directions=directions)
+    return Clip(video=video, caption=text, agent_colour=agent_colour, track=drawn, directions=directions, movers=movers)
 
 
 def make_batch(seeds: list[int] | range) -> tuple[np.ndarray, list[str]]:

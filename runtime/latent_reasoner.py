@@ -1,0 +1,131 @@
+"""The object-centric latent model as a Reasoner, and its flow-matching Euler sampler.
+
+A sample is a latent (per-object tracks) and its render: ``final=False`` gives the soft
+(differentiable) render the optimizer reads, ``final=True`` the hard whole-pixel render
+that is saved and scored. :meth:`LatentReasoner.generate` returns both the latent and the
+video, so nothing about the latent travels through a side channel.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from rulec.runtime import latent_model, latent_render, latent_scene
+from rulec.runtime.latent_model import LATENT_CHANNELS, LatentConfig, LatentVGM, first_frame_latent
+from rulec.runtime.reasoner import Reasoner, TaskInput
+
+
+def initial_noise(batch: int, frames: int, slots: int, seed: int) -> torch.Tensor:
+    """The sampler's starting noise ``(B, 3, T, 1, K)``; the same seed gives the same noise."""
+    g = torch.Generator().manual_seed(int(seed))
+    return torch.randn((batch, LATENT_CHANNELS, frames, 1, slots), generator=g)
+
+
+def sample_latents(
+    model: LatentVGM,
+    descriptors: torch.Tensor,
+    context: torch.Tensor,
+    *,
+    seed: int,
+    num_steps: int,
+    grad_steps: int = 0,
+) -> torch.Tensor:
+    """Latents ``(B, 3, T, 1, K)``: Euler steps of diffusers' ``FlowMatchEulerDiscreteScheduler``,
+    frame 0 (no offset, visible) re-imposed after every step, autograd through the last
+    ``grad_steps`` steps only."""
+    from diffusers import FlowMatchEulerDiscreteScheduler
+
+    if num_steps < 1:
+        raise ValueError(f"num_steps must be >= 1, got {num_steps}")
+    if not 0 <= grad_steps <= num_steps:
+        raise ValueError(f"grad_steps must be in [0, num_steps={num_steps}], got {grad_steps}")
+    b, k = descriptors.shape[0], descriptors.shape[1]
+    t = model.config.num_frames
+    dtype = next(model.parameters()).dtype
+    scheduler = FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=1.0)
+    scheduler.set_timesteps(num_steps)
+    sigmas = scheduler.sigmas.to(dtype)
+    start = first_frame_latent(b, t, k, dtype)
+    x = initial_noise(b, t, k, seed).to(dtype)
+    x = torch.cat([start, x[:, :, 1:]], dim=2)
+    for i, timestep in enumerate(scheduler.timesteps):
+        with contextlib.nullcontext() if i >= num_steps - grad_steps else torch.no_grad():
+            x0 = model.denoise(x, sigmas[i].expand(b), descriptors, context)
+            velocity = (x - x0) / sigmas[i]
+            x = scheduler.step(velocity, timestep, x, return_dict=False)[0]
+            x = torch.cat([start, x[:, :, 1:]], dim=2)
+    return x
+
+
+@dataclass
+class Sample:
+    """One sampling call's output: the latent and the video rendered from it."""
+
+    latent: torch.Tensor  # (B, 3, T, 1, K)
+    video: torch.Tensor  # (B, T, 3, H, W) in [0, 1]
+
+
+def to_image(first_frame: torch.Tensor) -> np.ndarray:
+    """A task's first frame (3, H, W) in [0, 1] -> uint8 (H, W, 3), as the encoder reads it."""
+    from rulec.runtime.run_report import to_uint8
+
+    return to_uint8(first_frame.unsqueeze(0))[0]
+
+
+class LatentReasoner(Reasoner):
+    """The embedded object-centric VGM behind the :class:`Reasoner` interface.
+
+    Base weights are frozen; test-time optimization adds a peft LoRA to ``transformer``.
+    Any frame size works: the scene is encoded and rendered at the task's own resolution.
+    """
+
+    def __init__(self, model: LatentVGM):
+        self.model = model.eval()
+        self.model.requires_grad_(False)
+        self.transformer = model.transformer
+        self.default_steps = int(model.config.default_steps)
+
+    @classmethod
+    def load(cls, path: str | Path | None = None) -> LatentReasoner:
+        """The shipped weights (``path=None``) or a folder / ``.safetensors`` file (ModelLoadError if invalid)."""
+        return cls(latent_model.load(path))
+
+    @classmethod
+    def random_init(cls, seed: int = 0, config: LatentConfig | None = None) -> LatentReasoner:
+        """An untrained model of the same architecture (for tests)."""
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            model = LatentVGM(config or LatentConfig())
+        return cls(model)
+
+    def encode(self, task: TaskInput) -> dict[str, torch.Tensor]:
+        """The task's scene, batched (batch 1), plus the model's cross-attention context."""
+        first = task.first_frame
+        if first.ndim != 3 or first.shape[0] != 3:
+            raise ValueError(f"the latent model needs a (3, H, W) first frame, got {tuple(first.shape)}")
+        if task.num_frames != self.model.config.num_frames:
+            raise ValueError(f"the latent model makes {self.model.config.num_frames} frames, the task asks for {task.num_frames}")
+        scene = latent_scene.stack([latent_scene.encode(to_image(first), task.caption)])
+        scene["context"] = self.model.context(first.unsqueeze(0), self.model.caption_ids([task.caption]))
+        return scene
+
+    def generate(self, task: TaskInput, *, seed: int, num_steps: int | None = None, grad_steps: int = 0,
+                 batch_size: int = 1, final: bool = True) -> Sample:
+        """Latent and video; ``final`` picks the hard (saved) or soft (differentiable) render."""
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        steps = self.default_steps if num_steps is None else int(num_steps)
+        scene = {k: v.expand(batch_size, *v.shape[1:]) for k, v in self.encode(task).items()}
+        latent = sample_latents(self.model, scene["descriptors"], scene["context"], seed=seed,
+                                num_steps=steps, grad_steps=grad_steps)
+        return Sample(latent, latent_render.render(scene, latent, hard=final))
+
+    def sample(self, task: TaskInput, *, seed: int, num_steps: int | None = None, grad_steps: int = 0,
+               batch_size: int = 1, final: bool = True) -> torch.Tensor:
+        return self.generate(task, seed=seed, num_steps=num_steps, grad_steps=grad_steps,
+                             batch_size=batch_size, final=final).video
