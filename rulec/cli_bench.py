@@ -34,7 +34,8 @@ def run(
     rank: int = typer.Option(4, help="TTO LoRA rank"),
     noise: str = typer.Option("fixed", help="TTO noise policy: fixed | fresh"),
     screen: int = typer.Option(0, help="TTO: sample this many seeds first and optimize from the best (counts against the budget)"),
-    model: Optional[Path] = typer.Option(None, help="embedded model weights folder (default: shipped)"),
+    model: Optional[str] = typer.Option(None, help="latent (the embedded default) | pixel | a Wan 2.x diffusers folder | embedded-model weights"),
+    caption: str = typer.Option("prompt", help="what base, best-of-n and tto are told: prompt (the task's instruction) | none"),
 ) -> None:
     """Run every (instance, method, budget) of this shard; results are appended as they finish.
 
@@ -63,9 +64,11 @@ def run(
         part = bench.parse_shard(shard)
         if screen < 0:
             raise ValueError("--screen must be >= 0")
+        if caption not in bench.CAPTIONS:
+            raise ValueError(f"--caption must be one of {', '.join(bench.CAPTIONS)}, got {caption!r}")
         settings = bench.BenchSettings(
             sample_steps=sample_steps, grad_steps=grad_steps, lr=lr, rank=rank, max_steps=max_steps,
-            noise=noise, model=str(model) if model else None, screen=screen,
+            noise=noise, model=model, screen=screen, caption=caption,
         )
         items = bench.work_items(names, n, seed, budgets, chosen)
     except ValueError as err:

@@ -87,24 +87,14 @@ def load_reward(rules_path: Path, num_frames: int):
         raise RunInputError(str(err), code=1) from None
 
 
-def load_reasoner(model: Path | None):
-    """The embedded model (default), a toy-model weights path, or a Wan diffusers folder."""
-    if model is not None and not model.exists():
-        raise RunInputError(f"model path does not exist: {model}")
-    if model is not None and (model / "model_index.json").is_file():
-        from rulec.runtime.wan_reasoner import WanLoadError, WanReasoner
-
-        try:
-            return WanReasoner.from_pretrained(model)
-        except WanLoadError as err:
-            raise RunInputError(str(err)) from None
-    from rulec.runtime.toy_model import ToyModelError
-    from rulec.runtime.toy_reasoner import ToyReasoner
+def load_reasoner(model: str | None):
+    """The embedded latent model (default), ``pixel``, a Wan folder or embedded weights (see runtime.reasoners)."""
+    from rulec.runtime.reasoners import ReasonerLoadError, load_reasoner as load
 
     try:
-        return ToyReasoner.load(model)
-    except ToyModelError as err:
-        raise RunInputError(f"cannot load the model: {err}") from None
+        return load(model)
+    except ReasonerLoadError as err:
+        raise RunInputError(str(err)) from None
 
 
 def _publish(staging: Path, out: Path) -> None:
@@ -124,7 +114,7 @@ def run(
     method: str = typer.Option("tto", "--method", help="tto | best-of-n | base"),
     budget: Optional[int] = typer.Option(None, "--budget", help="tto: max optimization steps; best-of-n: N (default: matched to a tto run's default budget)"),
     seed: int = typer.Option(0, "--seed", help="noise seed"),
-    model: Optional[Path] = typer.Option(None, "--model", help="a Wan 2.x diffusers folder or toy-model weights (default: the embedded model)"),
+    model: Optional[str] = typer.Option(None, "--model", help="latent (the embedded default) | pixel | a Wan 2.x diffusers folder | embedded-model weights"),
     caption: Optional[str] = typer.Option(None, "--caption", help="caption for the model ('plan': the task's plan caption; default empty)"),
     sample_steps: Optional[int] = typer.Option(None, "--sample-steps", help="denoising steps per sample"),
     lr: Optional[float] = typer.Option(None, "--lr", help="tto: LoRA learning rate"),
@@ -210,7 +200,7 @@ def _run(task_dir, out, rules, method, budget, seed, model, caption, sample_step
     report = {
         "task": str(task_dir),
         "rules": str(rules or task_dir / "rules.txt"),
-        "model": str(model) if model else "embedded",
+        "model": str(model) if model else "latent",
         "caption": task.caption,
         "seed": seed,
         **result_json,

@@ -8,9 +8,13 @@ items over processes or machines; :func:`load_results` merges every file in a fo
 
 Methods:
 
-* ``base``: one sample of the frozen model (empty caption).
+* ``base``: one sample of the frozen model, given the task's instruction (its prompt).
 * ``plan-in-prompt``: one sample with the caption written from the instance's solution
   (``metadata["plan_caption"]``): the best a solver-VLM could say, an upper bound for it.
+
+Every method but plan-in-prompt gives the model the instance's prompt as its caption
+(``BenchSettings.caption="prompt"``; ``"none"`` gives an empty caption), as a video model
+is given the task's instruction.
 * ``best-of-n``: N seeds, the sample the compiled reward likes best, N matched to the budget.
 * ``tto``: a fresh LoRA optimized against the compiled reward within the budget.
 """
@@ -25,6 +29,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 METHODS = ("base", "plan-in-prompt", "best-of-n", "tto")
+CAPTIONS = ("prompt", "none")
 BUDGETED = ("best-of-n", "tto")
 
 
@@ -38,8 +43,17 @@ class BenchSettings:
     rank: int = 4
     max_steps: int = 16
     noise: str = "fixed"
-    model: str | None = None  # embedded default when None
+    model: str | None = None  # a name or path for runtime.reasoners.load_reasoner; None: the embedded default
     screen: int = 0  # TTO: seeds screened with the frozen model before optimizing the best one
+    caption: str = "prompt"  # what base, best-of-n and tto are told: "prompt" (the instruction) | "none"
+
+    def caption_for(self, method: str, prompt: str, plan: str) -> str:
+        """The caption a method gives the model (plan-in-prompt: the solution's plan)."""
+        if method == "plan-in-prompt":
+            return plan
+        if self.caption not in CAPTIONS:
+            raise ValueError(f"caption must be one of {', '.join(CAPTIONS)}, got {self.caption!r}")
+        return prompt if self.caption == "prompt" else ""
 
 
 @dataclass(frozen=True)
@@ -122,10 +136,10 @@ class ItemRunner:
     def __init__(self, settings: BenchSettings, reasoner=None):
         import torch
 
-        from rulec.runtime.toy_reasoner import ToyReasoner
+        from rulec.runtime.reasoners import load_reasoner
 
         self.settings = settings
-        self.reasoner = reasoner if reasoner is not None else ToyReasoner.load(settings.model)
+        self.reasoner = reasoner if reasoner is not None else load_reasoner(settings.model)
         self.torch = torch
 
     def tto_config(self, budget: int, seed: int):
@@ -163,7 +177,7 @@ class ItemRunner:
         compiled = compile_rules(inst.rules_text, name=f"{item.family}-{item.seed}/rules.txt", num_frames=frames)
         reward = compiled.to_reward()
         first = torch.from_numpy(inst.first_frame).permute(2, 0, 1).float() / 255.0
-        caption = inst.metadata.get("plan_caption", "") if item.method == "plan-in-prompt" else ""
+        caption = s.caption_for(item.method, inst.prompt, inst.metadata.get("plan_caption", ""))
         task = TaskInput(first_frame=first, caption=caption, num_frames=frames)
         budgets = [b for b in item.budgets if item.key(b) not in set(skip)]
         if item.method in ("base", "plan-in-prompt"):
