@@ -1,4 +1,4 @@
-"""`rulec toy ...`: train the embedded tiny VGM and sample it on a task folder.
+"""`rulec toy ...`: train the embedded video models and sample them on a task folder.
 
 torch is imported inside the commands only, so `rulec compile` stays torch-free.
 """
@@ -10,7 +10,7 @@ from typing import Optional
 
 import typer
 
-toy_app = typer.Typer(help="The embedded tiny video model: train it, sample it.", no_args_is_help=True)
+toy_app = typer.Typer(help="The embedded video models (latent: the default; pixel): train them, sample them.", no_args_is_help=True)
 
 
 def _fail(message: str, code: int = 2) -> None:
@@ -20,30 +20,30 @@ def _fail(message: str, code: int = 2) -> None:
 
 @toy_app.command("train")
 def train_cmd(
-    steps: int = typer.Option(3000, help="stop at this total step count"),
+    model: str = typer.Option("latent", help="which embedded model: latent (the default model) | pixel"),
+    steps: Optional[int] = typer.Option(None, help="stop at this total step count (default: the model's recipe)"),
     seed: int = typer.Option(0, help="seed for the clip stream and the noise"),
-    batch: int = typer.Option(16, help="clips per step"),
-    max_minutes: float = typer.Option(80.0, help="stop this run after this much wall time"),
-    resume: bool = typer.Option(False, help="continue from --state"),
-    state: Optional[Path] = typer.Option(None, help="optimizer/step state file, safetensors (default /tmp/rulec_toy_vgm/state.safetensors)"),
+    batch: Optional[int] = typer.Option(None, help="clips per step (default: the model's recipe)"),
+    max_minutes: float = typer.Option(30.0, help="stop this run after this much wall time"),
+    resume: bool = typer.Option(False, help="continue from --state (or, without one, from the shipped weights)"),
+    state: Optional[Path] = typer.Option(None, help="optimizer/step state file, safetensors (default under /tmp)"),
     out: Optional[Path] = typer.Option(None, help="folder for weights + config (default: the package assets)"),
-    loss: str = typer.Option("x0", help="loss space: x0 or v (see docs/toy-model.md)"),
     threads: int = typer.Option(1, help="torch threads (1 is robust on shared cores)"),
 ) -> None:
-    """Train on motion clips (never on task solutions); checkpoints EMA weights every 100 steps."""
-    from rulec.runtime import toy_train
-
-    if loss not in ("x0", "v"):
-        _fail(f"--loss must be x0 or v, got {loss!r}")
-    argv = ["--steps", str(steps), "--seed", str(seed), "--batch", str(batch), "--max-minutes", str(max_minutes),
-            "--loss", loss, "--threads", str(threads)]
+    """Train on motion clips (never on task solutions); checkpoints EMA weights as it goes."""
+    if model not in ("latent", "pixel"):
+        _fail(f"--model must be latent or pixel, got {model!r}")
+    if model == "latent":
+        from rulec.runtime import latent_train as trainer
+    else:
+        from rulec.runtime import toy_train as trainer
+    argv = ["--seed", str(seed), "--max-minutes", str(max_minutes), "--threads", str(threads)]
+    for flag, value in (("--steps", steps), ("--batch", batch), ("--state", state), ("--out", out)):
+        if value is not None:
+            argv += [flag, str(value)]
     if resume:
         argv.append("--resume")
-    if state is not None:
-        argv += ["--state", str(state)]
-    if out is not None:
-        argv += ["--out", str(out)]
-    code = toy_train.main(argv)
+    code = trainer.main(argv)
     if code:
         raise typer.Exit(code)
 
@@ -85,49 +85,57 @@ def _write(path: Path, frames) -> None:
 @toy_app.command("sample")
 def sample_cmd(
     task_dir: Path = typer.Argument(..., help="task folder with first_frame.png"),
-    output: Path = typer.Option(..., "-o", "--output", help="video to write (.mp4, .gif)"),
-    caption: str = typer.Option("", help='motion caption, e.g. "red disc moves right" (default: none)'),
+    out: Path = typer.Option(..., "-o", "--out", "--output", help="video to write (.mp4, .gif)"),
+    caption: str = typer.Option("", help='caption, e.g. "red disc moves right" or the task prompt (default: none)'),
     seed: int = typer.Option(0),
     steps: Optional[int] = typer.Option(None, help="Euler steps (default: the model's, see docs/toy-model.md)"),
-    weights: Optional[Path] = typer.Option(None, help="weights folder or .safetensors (default: shipped)"),
-    guidance: float = typer.Option(1.0, help="classifier-free guidance on the caption (1: off; 2 follows directions better, at twice the cost)"),
+    model: Optional[str] = typer.Option(None, "--model", "--weights", help="latent (default) | pixel | a weights folder or .safetensors"),
+    guidance: float = typer.Option(1.0, help="pixel model only: classifier-free guidance on the caption (1: off)"),
 ) -> None:
-    """Sample a video for a task folder; PNG frames are written beside it (<output>_frames/)."""
+    """Sample a video for a task folder; PNG frames are written beside it (<out>_frames/)."""
     import imageio.v3 as iio
     import numpy as np
     import torch
 
-    from rulec.runtime.toy_model import ToyModelError
+    from rulec.runtime.reasoner import TaskInput
+    from rulec.runtime.reasoners import ReasonerLoadError, load_reasoner
+    from rulec.runtime.run_report import to_uint8
     from rulec.runtime.toy_reasoner import ToyReasoner, sample_videos
 
     img = _read_first_frame(task_dir)
     try:
-        reasoner = ToyReasoner.load(weights)
-    except ToyModelError as e:
+        reasoner = load_reasoner(model)
+    except ReasonerLoadError as e:
         _fail(str(e))
-    size = reasoner.model.config.frame_size
-    if img.shape[:2] != (size, size):
-        _fail(f"{task_dir / 'first_frame.png'}: the toy model needs {size}x{size} images, got {img.shape[1]}x{img.shape[0]}")
     if steps is not None and steps < 1:
         _fail(f"--steps must be >= 1, got {steps}")
     if guidance <= 0:
         _fail(f"--guidance must be positive, got {guidance}")
+    pixel = isinstance(reasoner, ToyReasoner)
+    if not pixel and guidance != 1.0:
+        _fail("--guidance is for the pixel model only")
+    if pixel and img.shape[:2] != (reasoner.model.config.frame_size,) * 2:
+        size = reasoner.model.config.frame_size
+        _fail(f"{task_dir / 'first_frame.png'}: the pixel model needs {size}x{size} images, got {img.shape[1]}x{img.shape[0]}")
     torch.set_num_threads(2)
     first = torch.from_numpy(img).float().div(255).permute(2, 0, 1)
+    num_steps = reasoner.default_steps if steps is None else steps
     with torch.no_grad():
-        video = sample_videos(reasoner.model, first[None], [caption], seed=seed,
-                              num_steps=reasoner.default_steps if steps is None else steps, guidance=guidance)
-    frames = (video[0].permute(0, 2, 3, 1).numpy() * 255).round().astype(np.uint8)
-    output.parent.mkdir(parents=True, exist_ok=True)
+        if pixel:
+            video = sample_videos(reasoner.model, first[None], [caption], seed=seed, num_steps=num_steps, guidance=guidance)
+        else:
+            video = reasoner.sample(TaskInput(first, caption, reasoner.model.config.num_frames), seed=seed, num_steps=num_steps)
+    frames = to_uint8(video[0])
+    out.parent.mkdir(parents=True, exist_ok=True)
     try:
-        _write(output, frames)
+        _write(out, frames)
     except Exception as e:  # codec/container errors come in many types
-        _fail(f"{output}: cannot write the video ({e})")
-    frame_dir = output.with_name(output.stem + "_frames")
+        _fail(f"{out}: cannot write the video ({e})")
+    frame_dir = out.with_name(out.stem + "_frames")
     frame_dir.mkdir(exist_ok=True)
     for t, f in enumerate(frames):
         iio.imwrite(frame_dir / f"{t:03d}.png", f)
-    typer.echo(f"wrote {output} ({len(frames)} frames, {reasoner.default_steps if steps is None else steps} steps, seed {seed})")
+    typer.echo(f"wrote {out} ({len(frames)} frames, {num_steps} steps, seed {seed})")
 
 
 def register(app: typer.Typer) -> None:

@@ -56,7 +56,7 @@ def test_wrong_size_image_and_missing_weights_are_exit_2(app, weights, tmp_path)
     iio.imwrite(task / "first_frame.png", np.full((64, 64, 3), 255, np.uint8))
     res = CliRunner().invoke(app, ["toy", "sample", str(task), "-o", str(tmp_path / "o.mp4"),
                                    "--weights", str(tmp_path / "none")])
-    assert res.exit_code == 2 and "not found" in res.output
+    assert res.exit_code == 2 and "does not exist" in res.output
     res = CliRunner().invoke(app, ["toy", "sample", str(task), "-o", str(tmp_path / "o.mp4"), "--weights", str(weights)])
     assert res.exit_code == 2 and "32x32" in res.output
 
@@ -76,3 +76,23 @@ def test_guided_sample_differs_and_bad_guidance_is_exit_2(app, weights, tmp_path
     res = CliRunner().invoke(app, ["toy", "sample", str(task), "-o", str(tmp_path / "o.gif"), "--weights", str(weights),
                                    "--guidance", "0"])
     assert res.exit_code == 2 and "--guidance must be positive" in res.output
+
+
+def test_latent_model_samples_any_size_and_refuses_guidance(app, tmp_path):
+    from rulec.runtime import latent_model
+    from rulec.runtime.latent_reasoner import LatentReasoner
+
+    folder = tmp_path / "latent"
+    small = latent_model.LatentConfig(num_layers=1, num_attention_heads=2, attention_head_dim=8, ffn_dim=32, text_dim=16)
+    latent_model.save(LatentReasoner.random_init(0, small).model, folder)
+    task = tmp_path / "task"
+    task.mkdir()
+    first = clips.make_clip(11).video[0].repeat(2, 0).repeat(2, 1)  # 64x64
+    iio.imwrite(task / "first_frame.png", first)
+    out = tmp_path / "out.gif"
+    res = CliRunner().invoke(app, ["toy", "sample", str(task), "-o", str(out), "--steps", "2", "--model", str(folder)])
+    assert res.exit_code == 0, res.output
+    frames = sorted((tmp_path / "out_frames").glob("*.png"))
+    assert len(frames) == 16 and np.array_equal(iio.imread(frames[0])[..., :3], first)
+    res = CliRunner().invoke(app, ["toy", "sample", str(task), "-o", str(out), "--model", str(folder), "--guidance", "2"])
+    assert res.exit_code == 2 and "pixel model only" in res.output
