@@ -370,3 +370,11 @@ def test_smooth_never_exceeds_exact_over_the_new_atoms(dv, beta, data):
     assert torch.isfinite(margins).all()
     f = data.draw(formulas(margins.shape[1], margins.shape[2]))
     assert torch.all(evaluate(f, Smooth(beta), margins) <= evaluate(f, Exact(), margins) + 1e-9)
+
+
+def test_the_teachers_prompt_teaches_path_distance():
+    from rulec.runtime.teacher.prompt import system_prompt
+
+    prompt = system_prompt()
+    assert "`path_distance(o: mask, goal: mask, free: mask) -> signal`" in prompt  # from the registry
+    assert "progress path_distance(agent, goal, shrink(not walls, 2))" in prompt  # and how to use it

@@ -58,6 +58,15 @@ Name the things that matter with detectors (usually `color(...)` with the exact 
 see), freeze the static ones with `at start`, then state the rules. Positions, distances and
 speeds are in normalized frame units: 0 to 1 across the frame, speed per frame.
 
+Beside a goal that ends on a region, state how far the object is from it, so the rules say
+how far a video is from meeting the goal, not only whether it does: `at end distance(agent,
+goal) < 0.08` in an open scene. Where walls or obstacles stand between the object and its
+goal, measure the way around them, not the straight line: `path_distance(agent, goal, not
+walls)` is the length of the shortest way through free space (`at end path_distance(agent,
+goal, not walls) < 0.05`). For "keeps getting closer along the corridors" write
+`progress path_distance(agent, goal, shrink(not walls, 2))`: free space shrunk by the
+object's radius, so the shortest way keeps to the corridors' middle as the object does.
+
 ## How to answer
 Answer with exactly one fenced block that starts with ```rules and holds the whole rules
 file. Nothing outside that block is read. If the compiler finds mistakes, you will be
