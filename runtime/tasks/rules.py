@@ -2,14 +2,15 @@
 
 Each family's template states its goal and its own process rules; this module adds the
 process rules every family needs against a weak model's shortcuts (the agent is always
-there, keeps its size, moves continuously). The numbers mirror the scorer's bounds
+there, keeps its size, moves continuously) and the distance-shaped goal that pulls the
+agent towards a pad from anywhere in the frame (:func:`close_goal`). The numbers mirror the scorer's bounds
 (:mod:`rulec.runtime.tasks.scoring`) in normalized units, so the rules and the scorer
 judge the same thing.
 """
 
 from __future__ import annotations
 
-from rulec.runtime.tasks.base import H
+from rulec.runtime.tasks.base import H, PAD_SIZES
 from rulec.runtime.tasks.scoring import AREA_BOUNDS, MAX_STEP_PX
 
 #: Colour tolerance (Lab Delta E) of every detector: a little under half the smallest distance
@@ -20,6 +21,25 @@ COLOR_TOL = 16
 
 #: The disc's area as a fraction of the frame (21 pixels of a 32x32 frame).
 DISC_AREA = 21 / (H * H)
+
+
+#: ``at end distance(agent, pad) < END_DISTANCE`` beside ``inside(agent, pad)``: a goal that
+#: pulls from anywhere (a straight centroid distance) and that every end the scorer accepts
+#: passes. On the largest pad (8 px) a 5-px disc keeps 90 % of its pixels on it up to 1.5 px
+#: off centre on each axis (2 px puts a 3-px column off it), 2.1 px diagonally; 2.6 px allowed.
+END_DISTANCE = round(((max(PAD_SIZES) - 5) / 2 * 2**0.5 + 0.5) / H, 2)
+
+#: ``at end path_distance(agent, pad, free) < END_PATH_DISTANCE``: the same goal through free
+#: space. The value is the mean distance of the agent's pixels to the pad (0 on it); an end the
+#: scorer accepts has at most 10 % of them off the pad, a few pixels away: well under 1.6 px.
+END_PATH_DISTANCE = 0.05
+
+
+def close_goal(target: str, free: str | None = None) -> str:
+    """The distance-shaped goal for a pad: straight in the open, along ``free`` where walls are in the way."""
+    if free is None:
+        return f"goal    close   : at end distance(agent, {target}) < {END_DISTANCE}\n"
+    return f"goal    close   : at end path_distance(agent, {target}, {free}) < {END_PATH_DISTANCE}\n"
 
 
 def header(family: str, prompt: str, agent_hex: str) -> str:

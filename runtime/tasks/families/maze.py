@@ -124,9 +124,12 @@ def make(seed: int) -> Instance:
     text = (
         rules.header(NAME, prompt, world.PALETTE[col["agent"]])
         + f'region goal  = color("{world.PALETTE[col["goal"]]}", tol={rules.COLOR_TOL}) at start\n'
-        + f'region walls = color("{world.PALETTE[world.WALL]}", tol={rules.COLOR_TOL}) at start\n\n'
+        + f'region walls = color("{world.PALETTE[world.WALL]}", tol={rules.COLOR_TOL}) at start\n'
+        + "region floor = not walls\n\n"
         + "goal    reach    : at end inside(agent, goal)\n"
-        + "process corridor : always inside(agent, not walls, frac=0.99)\n"
+        + rules.close_goal("goal", "floor")
+        + "process corridor : always inside(agent, floor, frac=0.99)\n"
+        + "process toward   : progress path_distance(agent, goal, shrink(floor, 2))\n"
         + rules.agent_process()
         + "process scenery  : always unchanged(walls, tol=0.03) weight 0.5\n"
         + "process pad      : always unchanged(goal - grow(agent, 1)) weight 0.5\n"

@@ -39,6 +39,7 @@ def make(seed: int) -> Instance:
         rules.header(NAME, prompt, world.PALETTE[col["agent"]])
         + f'region goal = color("{world.PALETTE[col["goal"]]}", tol={rules.COLOR_TOL}) at start\n\n'
         + "goal    reach   : at end inside(agent, goal)\n"
+        + rules.close_goal("goal")
         + rules.agent_process()
         + "process scenery : always unchanged(goal - grow(agent, 1)) weight 0.5\n"
     )

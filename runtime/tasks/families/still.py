@@ -52,6 +52,7 @@ def make(seed: int) -> Instance:
         + f'region spot  = color("{world.PALETTE[col["other"]]}", tol={rules.COLOR_TOL}) at start\n'
         + f'region goal  = color("{world.PALETTE[col["goal"]]}", tol={rules.COLOR_TOL}) at start\n\n'
         + "goal    reach   : at end inside(agent, goal)\n"
+        + rules.close_goal("goal")
         + "process hold    : always (still(other) and unchanged(spot))\n"
         + "process apart   : always inside(agent, not grow(spot, 1), frac=0.99)\n"
         + rules.agent_process()

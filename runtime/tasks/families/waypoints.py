@@ -47,6 +47,7 @@ def make(seed: int) -> Instance:
         + f'region second = color("{world.PALETTE[col["second"]]}", tol={rules.COLOR_TOL}) at start\n\n'
         + "goal    order   : inside(agent, first) then inside(agent, second)\n"
         + "goal    stop    : at end inside(agent, second)\n"
+        + rules.close_goal("second")
         + rules.agent_process()
         + "process scenery : always (unchanged(first - grow(agent, 1)) and unchanged(second - grow(agent, 1))) weight 0.5\n"
     )
