@@ -208,7 +208,7 @@ _op(
 _op(
     "next",
     "temporal",
-    [Param("a", B), Param("empty", N)],
+    [Param("a", B), Param("empty", N, EMPTY_MARGIN, "the margin where there is no such frame")],
     B,
     "next A",
     "A holds at the next frame (discrete time: 'immediately after'). At the last frame it holds vacuously, as rtamt's next; under a negation the compiler passes empty = -1.",
@@ -218,7 +218,7 @@ _op(
 _op(
     "prev",
     "temporal",
-    [Param("a", B), Param("empty", N)],
+    [Param("a", B), Param("empty", N, EMPTY_MARGIN, "the margin where there is no such frame")],
     B,
     "prev A",
     "A held at the previous frame ('immediately before'); vacuous at the first frame, as rtamt's prev.",
