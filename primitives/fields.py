@@ -13,11 +13,16 @@ Pixel centres sit at ``(i + 0.5) / size`` as in :mod:`measures`, so a step of on
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 import torch
 from torch import Tensor
 
 from rulec.primitives.conventions import EMPTY_PATH_DISTANCE, FIELD_THRESHOLD
+
+#: How many distinct maps' fields are kept (a batch's frozen regions, for every call of a reward).
+FIELD_CACHE = 1024
 from rulec.primitives.measures import safe_ratio
 
 
@@ -39,6 +44,31 @@ def _edt(outside: np.ndarray, return_indices: bool = False):
     return distance_transform_edt(outside, sampling=(1.0 / h, 1.0 / w), return_indices=return_indices)
 
 
+def _memo(compute):
+    """Memoize a map -> field function on the maps' content (pure: same maps, same field).
+
+    A reward reads the same frozen regions on every call (exact and smooth passes, every
+    optimization step); the transform of a map is computed once.
+    """
+
+    @lru_cache(maxsize=FIELD_CACHE)
+    def cached(shape: tuple[int, int], *packed: bytes) -> np.ndarray:
+        maps = [np.unpackbits(np.frombuffer(p, dtype=np.uint8), count=shape[0] * shape[1]).reshape(shape).astype(bool) for p in packed]
+        field = compute(*maps)
+        field.setflags(write=False)
+        return field
+
+    def call(*maps: np.ndarray) -> np.ndarray:
+        return cached(maps[0].shape, *(np.packbits(m).tobytes() for m in maps))
+
+    return call
+
+
+@_memo
+def _region_map(binary: np.ndarray) -> np.ndarray:
+    return _edt(~binary) if binary.any() else np.zeros(binary.shape)
+
+
 def region_distance(region: Tensor) -> Tensor:
     """Distance of each pixel to the nearest pixel of ``region`` (0 inside it), ``(B, T|1, H, W)``.
 
@@ -47,8 +77,7 @@ def region_distance(region: Tensor) -> Tensor:
     (binary,) = _maps(region)
     field = np.zeros(binary.shape, dtype=np.float64)
     for index in np.ndindex(*binary.shape[:2]):
-        if binary[index].any():
-            field[index] = _edt(~binary[index])
+        field[index] = _region_map(binary[index])
     return _as_tensor(field, region)
 
 
@@ -71,6 +100,7 @@ def _grid_graph(passable: np.ndarray):
     return coo_matrix((np.concatenate(weights), (np.concatenate(rows), np.concatenate(cols))), shape=(n, n)).tocsr()
 
 
+@_memo
 def _path_map(goal: np.ndarray, free: np.ndarray) -> np.ndarray:
     """One map of :func:`path_field`."""
     from scipy.sparse.csgraph import dijkstra
