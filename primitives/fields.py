@@ -13,17 +13,17 @@ Pixel centres sit at ``(i + 0.5) / size`` as in :mod:`measures`, so a step of on
 
 from __future__ import annotations
 
-from functools import lru_cache
+from collections import OrderedDict
 
 import numpy as np
 import torch
 from torch import Tensor
 
 from rulec.primitives.conventions import EMPTY_PATH_DISTANCE, FIELD_THRESHOLD
-
-#: How many distinct maps' fields are kept (a batch's frozen regions, for every call of a reward).
-FIELD_CACHE = 1024
 from rulec.primitives.measures import safe_ratio
+
+#: Memory for fields of maps seen before (a batch's frozen regions, on every call of a reward).
+FIELD_CACHE_BYTES = 64 * 2**20
 
 
 def _maps(*masks: Tensor) -> tuple[np.ndarray, ...]:
@@ -48,19 +48,27 @@ def _memo(compute):
     """Memoize a map -> field function on the maps' content (pure: same maps, same field).
 
     A reward reads the same frozen regions on every call (exact and smooth passes, every
-    optimization step); the transform of a map is computed once.
+    optimization step); the transform of a map is computed once. Least recently used fields
+    are dropped beyond ``FIELD_CACHE_BYTES``, so large frames keep few.
     """
-
-    @lru_cache(maxsize=FIELD_CACHE)
-    def cached(shape: tuple[int, int], *packed: bytes) -> np.ndarray:
-        maps = [np.unpackbits(np.frombuffer(p, dtype=np.uint8), count=shape[0] * shape[1]).reshape(shape).astype(bool) for p in packed]
-        field = compute(*maps)
-        field.setflags(write=False)
-        return field
+    cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
+    held = [0]  # bytes in the cache
 
     def call(*maps: np.ndarray) -> np.ndarray:
-        return cached(maps[0].shape, *(np.packbits(m).tobytes() for m in maps))
+        key = (maps[0].shape, *(np.packbits(m).tobytes() for m in maps))
+        field = cache.get(key)
+        if field is not None:
+            cache.move_to_end(key)
+            return field
+        field = compute(*maps)
+        field.setflags(write=False)
+        cache[key] = field
+        held[0] += field.nbytes
+        while held[0] > FIELD_CACHE_BYTES and len(cache) > 1:
+            held[0] -= cache.popitem(last=False)[1].nbytes
+        return field
 
+    call.cache = cache  # for tests
     return call
 
 

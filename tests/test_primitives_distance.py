@@ -378,3 +378,33 @@ def test_the_teachers_prompt_teaches_path_distance():
     prompt = system_prompt()
     assert "`path_distance(o: mask, goal: mask, free: mask) -> signal`" in prompt  # from the registry
     assert "progress path_distance(agent, goal, shrink(not walls, 2))" in prompt  # and how to use it
+
+
+five_by_five = st.tuples(
+    st.lists(st.sampled_from([False] * 6 + [True]), min_size=25, max_size=25),
+    st.lists(st.booleans(), min_size=25, max_size=25),
+).map(lambda gf: (np.array(gf[0]).reshape(5, 5), np.array(gf[1]).reshape(5, 5)))
+
+
+@given(maps=st.lists(five_by_five, min_size=2, max_size=3))
+def test_batched_fields_equal_one_map_at_a_time_and_a_second_call_the_first(maps):
+    """Fields are per map: a batch is its maps side by side, and a repeated (memoized) call gives the same values."""
+    goals = torch.stack([torch.from_numpy(g).double() for g, _ in maps])[:, None]
+    frees = torch.stack([torch.from_numpy(f).double() for _, f in maps])[:, None]
+    batched = fields.path_field(goals, frees)
+    edt = fields.region_distance(goals)
+    for i in range(len(maps)):
+        torch.testing.assert_close(batched[i : i + 1], fields.path_field(goals[i : i + 1], frees[i : i + 1]))
+        torch.testing.assert_close(edt[i : i + 1], fields.region_distance(goals[i : i + 1]))
+    torch.testing.assert_close(fields.path_field(goals, frees), batched)
+
+
+def test_the_field_memo_is_bounded_and_never_serves_another_map(monkeypatch):
+    monkeypatch.setattr(fields, "FIELD_CACHE_BYTES", 5 * 40 * 40 * 8)  # room for five 40x40 fields
+    goal = rect(40, 40, 0, 0, 2, 2)
+    first = fields.region_distance(goal).clone()
+    for k in range(1, 20):  # evicts the first map's field
+        fields.region_distance(rect(40, 40, k, k, k + 2, k + 2))
+    assert sum(f.nbytes for f in fields._region_map.cache.values()) <= fields.FIELD_CACHE_BYTES
+    torch.testing.assert_close(fields.region_distance(goal), first)  # recomputed, the same
+    assert not torch.equal(fields.region_distance(rect(40, 40, 1, 0, 3, 2)), first)
