@@ -35,6 +35,8 @@ def run(
     noise: str = typer.Option("fixed", help="TTO noise policy: fixed | fresh"),
     screen: int = typer.Option(0, help="TTO: sample this many seeds first and optimize from the best (counts against the budget)"),
     model: Optional[str] = typer.Option(None, help="latent (the embedded default) | pixel | a Wan 2.x diffusers folder | embedded-model weights"),
+    task_dirs: Optional[list[Path]] = typer.Option(None, "--tasks", help="instance folders (or folders of them) instead of generated families; repeatable"),
+    keep_videos: bool = typer.Option(False, "--keep-videos", help="write every record's final video under OUT/videos/"),
     caption: str = typer.Option("prompt", help="what base, best-of-n and tto are told: prompt (the task's instruction) | none"),
 ) -> None:
     """Run every (instance, method, budget) of this shard; results are appended as they finish.
@@ -70,7 +72,7 @@ def run(
             sample_steps=sample_steps, grad_steps=grad_steps, lr=lr, rank=rank, max_steps=max_steps,
             noise=noise, model=model, screen=screen, caption=caption,
         )
-        items = bench.work_items(names, n, seed, budgets, chosen)
+        items = bench.folder_items(task_dirs, budgets, chosen) if task_dirs else bench.work_items(names, n, seed, budgets, chosen)
     except ValueError as err:
         _fail(str(err))
 
@@ -81,7 +83,7 @@ def run(
             progress.update(bar, completed=done, total=total, description=f"{record['method']:>14} {record['family']}: {'ok' if record['success'] else 'fail'}")
 
         try:
-            finished = bench.run_bench(items, out, settings, shard=part, workers=workers, on_result=update)
+            finished = bench.run_bench(items, out, settings, shard=part, workers=workers, on_result=update, keep_videos=keep_videos)
         except ValueError as err:
             _fail(str(err))
     typer.echo(f"{len(finished)} results written (one per instance, method and budget) to {out}")

@@ -67,9 +67,11 @@ class WorkItem:
     seed: int
     method: str
     budgets: tuple[int, ...]
+    folder: str = ""  # an instance folder on disk (its rules.txt drives the methods); "" = generated
 
     def key(self, budget: int) -> str:
-        return f"{self.family}/{self.seed}/{self.method}/{budget}"
+        where = f"{Path(self.folder).name}" if self.folder else f"{self.family}/{self.seed}"
+        return f"{where}/{self.method}/{budget}"
 
     @property
     def keys(self) -> list[str]:
@@ -91,6 +93,41 @@ def work_items(families: Iterable[str], n: int, seed: int, budgets: Iterable[int
             s = instance_seed(seed, index)
             for method in methods:
                 items.append(WorkItem(family, index, s, method, budgets if method in BUDGETED else (0,)))
+    return items
+
+
+def task_folders(paths: Iterable[str | Path]) -> list[Path]:
+    """Instance folders: each path is one (it holds ``question_metadata.json``) or holds several."""
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if (p / "question_metadata.json").is_file():
+            found.append(p)
+        elif p.is_dir():
+            found.extend(sorted(c for c in p.iterdir() if (c / "question_metadata.json").is_file()))
+        else:
+            raise ValueError(f"{p}: no such task folder")
+    if not found:
+        raise ValueError(f"no task folders (with question_metadata.json) in {', '.join(map(str, paths))}")
+    names = [f.name for f in found]
+    if len(set(names)) != len(names):
+        raise ValueError("task folders must have distinct names (records are keyed by folder name)")
+    return found
+
+
+def folder_items(folders: Iterable[str | Path], budgets: Iterable[int], methods: Iterable[str] = METHODS) -> list[WorkItem]:
+    """Items for instance folders (``rulec tasks make`` layout): their own rules, their family's scorer."""
+    from rulec.runtime import tasks
+
+    budgets = tuple(sorted(set(int(b) for b in budgets)))
+    items = []
+    for index, folder in enumerate(task_folders(folders)):
+        try:
+            inst = tasks.load_instance(folder)
+            tasks.family(inst.family)
+        except (tasks.InstanceError, KeyError) as err:
+            raise ValueError(str(err).strip('"')) from None
+        for method in methods:
+            items.append(WorkItem(inst.family, index, inst.seed, method, budgets if method in BUDGETED else (0,), str(folder)))
     return items
 
 
@@ -133,12 +170,13 @@ def load_results(out: Path) -> dict[str, dict[str, Any]]:
 class ItemRunner:
     """Runs items with one loaded reasoner (one per worker process)."""
 
-    def __init__(self, settings: BenchSettings, reasoner=None):
+    def __init__(self, settings: BenchSettings, reasoner=None, videos: Path | None = None):
         import torch
 
         from rulec.runtime.reasoners import load_reasoner
 
         self.settings = settings
+        self.videos = videos  # keep each record's final video here (PNG frames + mp4), if given
         self.reasoner = reasoner if reasoner is not None else load_reasoner(settings.model)
         self.torch = torch
 
@@ -172,7 +210,7 @@ class ItemRunner:
 
         torch, s = self.torch, self.settings
         started = time.perf_counter()
-        inst = tasks.make_instance(item.family, item.seed)
+        inst = tasks.load_instance(item.folder) if item.folder else tasks.make_instance(item.family, item.seed)
         frames = inst.ground_truth.shape[0]
         compiled = compile_rules(inst.rules_text, name=f"{item.family}-{item.seed}/rules.txt", num_frames=frames)
         reward = compiled.to_reward()
@@ -196,6 +234,7 @@ class ItemRunner:
             result = results[budget]
             video = (result.video.detach().clamp(0, 1).permute(0, 2, 3, 1) * 255).round().to(torch.uint8).numpy()
             verdict = tasks.score(inst, np.ascontiguousarray(video))
+            kept = self._keep(item.key(budget), video)
             records.append({
                 "key": item.key(budget),
                 "family": item.family,
@@ -210,8 +249,21 @@ class ItemRunner:
                 "evaluations": int(result.evaluations),
                 "steps": int(getattr(result, "steps", 0)),
                 "wall_time": wall_time,  # of the whole run, shared by the budgets it covered
+                **({"folder": item.folder} if item.folder else {}),
+                **({"video": kept} if kept else {}),
             })
         return records
+
+    def _keep(self, key: str, video) -> str | None:
+        """Write a record's video as ``videos/<key>.mp4`` with lossless PNG frames beside it."""
+        if self.videos is None:
+            return None
+        from rulec.runtime.video_io import write_video
+
+        name = key.replace("/", "_")
+        write_video(self.videos / f"{name}.mp4", video)
+        write_video(self.videos / f"{name}_frames", video)
+        return f"videos/{name}.mp4"
 
     def _tto(self, task, reward, budgets: list[int], seed: int) -> dict[int, Any]:
         """TTO at every budget, one run per group of budgets that screen the same seed count."""
@@ -233,12 +285,12 @@ class ItemRunner:
 _WORKER: ItemRunner | None = None
 
 
-def _init_worker(settings: BenchSettings, threads: int) -> None:
+def _init_worker(settings: BenchSettings, threads: int, videos: Path | None) -> None:
     global _WORKER
     import torch
 
     torch.set_num_threads(threads)
-    _WORKER = ItemRunner(settings)
+    _WORKER = ItemRunner(settings, videos=videos)
 
 
 def _run_in_worker(item: WorkItem, skip: list[str]) -> list[dict[str, Any]]:
@@ -255,12 +307,15 @@ def run_bench(
     workers: int = 1,
     on_result: Callable[[dict[str, Any], int, int], None] | None = None,
     runner: ItemRunner | None = None,
+    keep_videos: bool = False,
 ) -> list[dict[str, Any]]:
     """Run this shard's unfinished items, appending each record as it finishes.
 
-    ``on_result(record, records_done, records_to_do)`` is called for every record."""
+    ``on_result(record, records_done, records_to_do)`` is called for every record;
+    ``keep_videos`` writes every record's final video under ``out/videos/``."""
     out.mkdir(parents=True, exist_ok=True)
     write_meta(out, settings)
+    videos = out / "videos" if keep_videos else None
     done = load_results(out)
     todo = [item for item in shard_of(items, shard) if any(k not in done for k in item.keys)]
     skips = {item: [k for k in item.keys if k in done] for item in todo}
@@ -277,7 +332,7 @@ def run_bench(
                 on_result(result, len(finished), total)
 
     if workers <= 1 or len(todo) <= 1:
-        runner = runner or ItemRunner(settings)
+        runner = runner or ItemRunner(settings, videos=videos)
         for item in todo:
             record(runner.run(item, skips[item]))
         return finished
@@ -287,7 +342,7 @@ def run_bench(
 
     threads = max(1, (os.cpu_count() or 1) // workers)
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(settings, threads)) as pool:
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_init_worker, initargs=(settings, threads, videos)) as pool:
         futures = [pool.submit(_run_in_worker, item, skips[item]) for item in todo]
         for future in as_completed(futures):
             record(future.result())
