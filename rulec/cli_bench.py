@@ -95,10 +95,11 @@ def report(
     as_json: bool = typer.Option(False, "--json", help="print the summary as JSON"),
     markdown: Optional[Path] = typer.Option(None, help="also write the Markdown tables to this file"),
     plot: Optional[Path] = typer.Option(None, help="also write the success-vs-budget plot (PNG)"),
+    filmstrips: Optional[Path] = typer.Option(None, help="also write a labelled filmstrip grid, one instance per family (needs --keep-videos records)"),
 ) -> None:
     """Merge the results of every shard and print the tables (or JSON)."""
     from rulec.runtime import bench
-    from rulec.runtime.bench_report import markdown_tables, plot_budget
+    from rulec.runtime.bench_report import markdown_tables, plot_budget, plot_filmstrips
 
     if not out.is_dir():
         _fail(f"no results folder at {out}")
@@ -114,6 +115,10 @@ def report(
         markdown.write_text(markdown_tables(summary), encoding="utf-8")
     if plot:
         plot_budget(summary, plot)
+    if filmstrips:
+        budget = max(r["budget"] for r in records.values())
+        if plot_filmstrips(out, records, budget, filmstrips) is None:
+            _fail(f"no kept videos in {out} (run the bench with --keep-videos)", 1)
 
 
 def register(app: typer.Typer) -> None:

@@ -80,3 +80,64 @@ def plot_budget(summary: dict[str, Any], out: Path) -> Path:
     fig.savefig(out)
     plt.close(fig)
     return out
+
+
+def pick_showcase(records: dict[str, dict[str, Any]], budget: int) -> dict[str, str]:
+    """Per family, the instance key prefix to show: the first where TTO succeeds and Best-of-N
+    fails, else the first TTO success, else the first instance (only records with kept videos)."""
+    by_instance: dict[tuple[str, str], dict[str, dict[str, Any]]] = {}
+    for r in records.values():
+        if "video" in r and (r["method"] == "base" or r["budget"] == budget):
+            by_instance.setdefault((r["family"], r["key"].rsplit("/", 2)[0]), {})[r["method"]] = r
+    chosen: dict[str, str] = {}
+    for rank in (lambda m: m["tto"]["success"] and not m["best-of-n"]["success"], lambda m: m["tto"]["success"], lambda m: True):
+        for (family, prefix), methods in sorted(by_instance.items(), key=lambda kv: (kv[0][0], records_index(kv[1]))):
+            if family not in chosen and {"base", "best-of-n", "tto"} <= set(methods) and rank(methods):
+                chosen[family] = prefix
+    return chosen
+
+
+def records_index(methods: dict[str, dict[str, Any]]) -> int:
+    return min(r["index"] for r in methods.values())
+
+
+def plot_filmstrips(out_dir: Path, records: dict[str, dict[str, Any]], budget: int, png: Path, frames: int = 8) -> Path | None:
+    """A labelled grid: per family one instance, rows base / Best-of-N / TTO with the scorer's verdict."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from rulec.runtime.video_io import read_video
+
+    chosen = pick_showcase(records, budget)
+    if not chosen:
+        return None
+    rows = [(family, prefix, method) for family, prefix in sorted(chosen.items()) for method in ("base", "best-of-n", "tto")]
+    sample = read_video(out_dir / records[f"{chosen[rows[0][0]]}/base/0"]["video"])
+    idx = [round(i * (len(sample) - 1) / (frames - 1)) for i in range(frames)]
+    fig, axes = plt.subplots(len(rows), frames, figsize=(1.2 * frames + 2.2, 1.25 * len(rows) + 0.6), dpi=110)
+    for r, (family, prefix, method) in enumerate(rows):
+        record = records[f"{prefix}/{method}/{0 if method == 'base' else budget}"]
+        video = read_video(out_dir / record["video"])
+        failed = [c for c, ok in record["checks"].items() if not ok]
+        verdict = "PASS" if record["success"] else "FAIL: " + ", ".join(failed)[:40]
+        for c, t in enumerate(idx):
+            ax = axes[r, c]
+            ax.imshow(video[t], interpolation="nearest")
+            ax.set_xticks([]), ax.set_yticks([])
+            for side in ax.spines.values():
+                side.set_color("#2e7d32" if record["success"] else "#c62828")
+                side.set_linewidth(2)
+            if r == 0:
+                ax.set_title(f"frame {t}", fontsize=8)
+            if c == 0:
+                ax.set_ylabel(f"{family} #{record['index']}\n{method}", fontsize=8, rotation=0, ha="right", va="center")
+        axes[r, -1].text(1.08, 0.5, verdict, transform=axes[r, -1].transAxes, fontsize=7, va="center",
+                         color="#2e7d32" if record["success"] else "#c62828")
+    fig.suptitle(f"One instance per family at {budget} evaluations: base, Best-of-N, TTO (border: independent scorer)", fontsize=9)
+    fig.tight_layout()
+    png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(png, bbox_inches="tight")
+    plt.close(fig)
+    return png

@@ -176,16 +176,21 @@ def test_report_writes_markdown_with_budgets_and_the_budget_plot(full_run, tmp_p
 def test_task_folders_as_items_keep_their_videos(tmp_path):
     from rulec.runtime.video_io import read_video
 
-    args = ["--tasks", "examples/tasks/navigate_00000", "--tasks", "examples/tasks/maze_00000", "--methods", "base,tto",
+    args = ["--tasks", "examples/tasks/navigate_00000", "--tasks", "examples/tasks/maze_00000", "--methods", "base,best-of-n,tto",
             "--budget", "12", "--max-steps", "2", "--sample-steps", "2", "--grad-steps", "1", "--keep-videos"]
     result = run_cli("bench", *args, "-o", str(tmp_path))
     assert result.exit_code == 0, result.output
     records = {r["key"]: r for r in lines(tmp_path)}
-    assert set(records) == {f"{name}_00000/{m}/{b}" for name in ("navigate", "maze") for m, b in (("base", 0), ("tto", 12))}
+    assert set(records) == {f"{name}_00000/{m}/{b}" for name in ("navigate", "maze") for m, b in (("base", 0), ("best-of-n", 12), ("tto", 12))}
     for key, r in records.items():
         assert r["family"] == key.split("_")[0] and r["folder"].endswith(key.split("/")[0])
         video = read_video(tmp_path / r["video"])
         assert video.shape == (16, 32, 32, 3)
         assert (read_video(tmp_path / r["video"].replace(".mp4", "_frames")) == video).all()
+    grid = tmp_path / "grid.png"
+    assert run_cli("bench", "report", str(tmp_path), "--filmstrips", str(grid)).exit_code == 0
+    import imageio.v3 as iio
+
+    assert iio.imread(grid).shape[0] > 400  # six labelled rows (two families x three methods)
     bad = CliRunner().invoke(app, ["bench", "--tasks", str(tmp_path / "none"), "-o", str(tmp_path / "o")])
     assert bad.exit_code == 2 and "no such task folder" in bad.output
