@@ -131,9 +131,11 @@ def path_field(goal: Tensor, free: Tensor) -> Tensor:
 
     8-connected steps cost their length in normalized units (1/W across, 1/H down, the
     diagonal between). Pixels from which the goal cannot be reached through free space
-    get the value of the nearest reachable pixel plus the straight distance to it (finite,
-    and never lower than that pixel's, so a wall never looks closer than the corridor
-    beside it). An empty goal gives ``EMPTY_PATH_DISTANCE`` everywhere.
+    get the value of the nearest reachable pixel (one of them, on a tie) plus the straight
+    distance to it: finite, and in a wall at least two pixels thick each pixel reads the
+    corridor on its own side, so the wall never looks closer than the corridor beside it
+    (a mask straddling a thinner wall may read the far side). An empty goal gives
+    ``EMPTY_PATH_DISTANCE`` everywhere.
     """
     g, f = _maps(goal, free)
     field = np.zeros(g.shape, dtype=np.float64)
