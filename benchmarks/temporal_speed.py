@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import resource
 import subprocess
 import sys
 import time
@@ -101,14 +100,20 @@ def time_rtamt(name, batch, frames, repeats):
 def memory_child(name: str, mode: str, batch: int, frames: int) -> None:
     """Peak RSS growth (MB) of one evaluation, printed as JSON (run in a fresh process)."""
     x, y = signals(batch, frames, grad=(mode == "smooth"))
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with open("/proc/self/clear_refs", "w") as f:  # Linux: reset the peak (VmHWM) to the current RSS
+        f.write("5")
+    base = _status_kb("VmRSS")
     if mode == "exact":
         with torch.no_grad():
             ours(name, Exact(), x, y)
     else:
         ours(name, Smooth(10.0), x, y)[:, 0].sum().backward()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"mb": (peak - base) / 1024}))
+    print(json.dumps({"mb": (_status_kb("VmHWM") - base) / 1024}))
+
+
+def _status_kb(field: str) -> int:
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith(field + ":"))
 
 
 def memory(name, mode, batch, frames) -> float:
