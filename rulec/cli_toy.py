@@ -29,16 +29,19 @@ def train_cmd(
     state: Optional[Path] = typer.Option(None, help="optimizer/step state file, safetensors (default under /tmp)"),
     out: Optional[Path] = typer.Option(None, help="folder for weights + config (default: the package assets)"),
     threads: int = typer.Option(1, help="torch threads (1 is robust on shared cores)"),
+    loss: Optional[str] = typer.Option(None, help="pixel model only: loss space x0 or v (see docs/toy-model.md)"),
 ) -> None:
     """Train on motion clips (never on task solutions); checkpoints EMA weights as it goes."""
     if model not in ("latent", "pixel"):
         _fail(f"--model must be latent or pixel, got {model!r}")
+    if loss is not None and (model != "pixel" or loss not in ("x0", "v")):
+        _fail("--loss takes x0 or v, for the pixel model only")
     if model == "latent":
         from rulec.runtime import latent_train as trainer
     else:
         from rulec.runtime import toy_train as trainer
     argv = ["--seed", str(seed), "--max-minutes", str(max_minutes), "--threads", str(threads)]
-    for flag, value in (("--steps", steps), ("--batch", batch), ("--state", state), ("--out", out)):
+    for flag, value in (("--steps", steps), ("--batch", batch), ("--state", state), ("--out", out), ("--loss", loss)):
         if value is not None:
             argv += [flag, str(value)]
     if resume:
