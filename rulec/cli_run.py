@@ -9,6 +9,7 @@ compile, 2 unreadable input (task folder, rules file, model path, options).
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
@@ -29,49 +30,46 @@ class RunInputError(Exception):
 
 
 def load_task(task_dir: Path, caption: str | None, num_frames: int | None):
-    """The TaskInput for a VBVR-layout folder (first_frame.png; optional metadata and ground truth)."""
-    import json
-
-    import imageio.v3 as iio
+    """The TaskInput for a task folder, read by the one task-folder loader (runtime.tasks.folder)."""
     import numpy as np
     import torch
 
+    from rulec.runtime.limits import input_limit
     from rulec.runtime.reasoner import TaskInput
+    from rulec.runtime.tasks.folder import InstanceError, load_task_folder
 
     if not task_dir.is_dir():
         raise RunInputError(f"task folder not found: {task_dir}")
-    first_png = task_dir / "first_frame.png"
-    if not first_png.is_file():
-        raise RunInputError(f"{task_dir}: not a task folder (no first_frame.png)")
-    metadata, frames = {}, None
-    from rulec.runtime.tasks.folder import InstanceError, load_instance
-
     try:
-        inst = load_instance(task_dir)
-        first, metadata, frames = inst.first_frame, dict(inst.metadata), int(inst.ground_truth.shape[0])
-    except InstanceError:  # a folder with fewer files than our suite writes: read what is there
-        try:
-            first = np.asarray(iio.imread(first_png))
-        except (OSError, ValueError) as err:
-            raise RunInputError(f"{first_png}: unreadable image ({err})") from None
-        meta_path = task_dir / "question_metadata.json"
-        if meta_path.is_file():
-            try:
-                metadata = json.loads(meta_path.read_text(encoding="utf-8"))
-            except ValueError as err:
-                raise RunInputError(f"{meta_path}: invalid JSON ({err})") from None
-    if first.ndim == 2:
-        first = np.stack([first] * 3, axis=-1)
-    first = first[..., :3]
+        folder = load_task_folder(task_dir, ground_truth=num_frames is None and "num_frames" not in _peek_keys(task_dir))
+    except InstanceError as err:
+        raise RunInputError(str(err)) from None
     if caption == "plan":
-        if "plan_caption" not in metadata:
+        if folder.meta.plan_caption is None:
             raise RunInputError(f"{task_dir}: --caption plan needs a 'plan_caption' in question_metadata.json")
-        caption = str(metadata["plan_caption"])
+        caption = folder.meta.plan_caption
     from rulec.runtime.world import NUM_FRAMES
 
-    t = num_frames or frames or int(metadata.get("num_frames", NUM_FRAMES))
-    tensor = torch.from_numpy(np.ascontiguousarray(first)).permute(2, 0, 1).float() / 255.0
+    frames = None if folder.ground_truth is None else int(folder.ground_truth.shape[0])
+    t = num_frames or folder.meta.num_frames or frames or NUM_FRAMES
+    limit = input_limit("MAX_VIDEO_FRAMES")
+    if not 1 <= t <= limit:
+        raise RunInputError(f"--frames must lie in 1..{limit} (RULEC_MAX_VIDEO_FRAMES), got {t}")
+    tensor = torch.from_numpy(np.ascontiguousarray(folder.first_frame)).permute(2, 0, 1).float() / 255.0
     return TaskInput(first_frame=tensor, caption=caption or "", num_frames=t)
+
+
+def _peek_keys(task_dir: Path) -> set:
+    """Top-level metadata keys, to skip decoding the ground truth when num_frames says the length."""
+    from rulec.runtime.tasks.folder import InstanceError, read_json_object
+
+    path = task_dir / "question_metadata.json"
+    if not path.is_file():
+        return set()
+    try:
+        return set(read_json_object(path))
+    except InstanceError:
+        return set()  # reported by the loader itself
 
 
 def load_reward(rules_path: Path, num_frames: int):
@@ -97,14 +95,68 @@ def load_reasoner(model: str | None):
         raise RunInputError(str(err)) from None
 
 
+#: Lists the files ``rulec run`` wrote into an output folder: only those are ever replaced.
+MANIFEST = ".rulec-run.json"
+
+
+def _relative_files(root: Path) -> list[str]:
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file() or p.is_symlink())
+
+
+def _owned(out: Path) -> set[str]:
+    """Files an earlier ``rulec run`` wrote into ``out`` (from its manifest; none if unreadable)."""
+    try:
+        data = json.loads((out / MANIFEST).read_text(encoding="utf-8"))
+        files = data.get("files", []) if isinstance(data, dict) and data.get("tool") == "rulec run" else []
+        return {f for f in files if isinstance(f, str) and not Path(f).is_absolute() and ".." not in Path(f).parts}
+    except (OSError, ValueError):
+        return set()
+
+
+def _conflicts(names: list[str], out: Path) -> list[str]:
+    """Paths under ``out`` that we would overwrite but did not write (user files)."""
+    owned = _owned(out)
+    found = []
+    for name in names:
+        target = out / name
+        if target.is_symlink() or target.exists():
+            if name not in owned or target.is_dir() or target.is_symlink():
+                found.append(name)
+        for parent in list(Path(name).parents)[:-1]:  # a user file where we need a folder
+            p = out / parent
+            if p.exists() and not p.is_dir() or p.is_symlink():
+                found.append(str(parent))
+    return sorted(set(found))
+
+
+def _refuse(out: Path, conflicts: list[str]) -> RunInputError:
+    shown = ", ".join(conflicts[:5]) + (f" and {len(conflicts) - 5} more" if len(conflicts) > 5 else "")
+    return RunInputError(f"{out}: would overwrite {shown}, not written by rulec run (see {MANIFEST}); "
+                         "move them away or choose another -o folder")
+
+
 def _publish(staging: Path, out: Path) -> None:
-    """Move the finished files from ``staging`` into ``out`` (created if needed)."""
+    """Move our finished files from ``staging`` into ``out``, file by file: other files there are
+    never touched; a file of ours from an earlier run is replaced (or removed when this run has
+    none of that name); a file we did not write is never overwritten (RunInputError)."""
+    names = _relative_files(staging)
+    conflicts = _conflicts(names, out)
+    if conflicts:
+        raise _refuse(out, conflicts)
     out.mkdir(parents=True, exist_ok=True)
-    for item in staging.iterdir():
-        target = out / item.name
-        if target.is_dir() and not target.is_symlink():
-            shutil.rmtree(target)
-        os.replace(item, target)
+    stale = _owned(out) - set(names)
+    for name in names:
+        target = out / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(staging / name, target)
+    for name in sorted(stale):
+        target = out / name
+        if target.is_file() and not target.is_symlink():
+            target.unlink()
+    manifest = {"tool": "rulec run", "files": names}
+    tmp = out / (MANIFEST + ".tmp")
+    tmp.write_text(json.dumps(manifest, indent=1) + "\n", encoding="utf-8")
+    os.replace(tmp, out / MANIFEST)
 
 
 def run(
@@ -149,6 +201,9 @@ def _run(task_dir, out, rules, method, budget, seed, model, caption, sample_step
     if out.exists() and not out.is_dir():
         raise RunInputError(f"output path exists and is not a folder: {out}")
     task = load_task(task_dir, caption, num_frames)
+    planned = ["video.mp4", "report.json", "report.png", *(f"frames/frame_{i:04d}.png" for i in range(task.num_frames))]
+    if out.is_dir() and _conflicts(planned, out):
+        raise _refuse(out, _conflicts(planned, out))  # before the run, not after it
     reward = load_reward(rules or task_dir / "rules.txt", task.num_frames)
     reasoner = load_reasoner(model)
 

@@ -23,29 +23,14 @@ def _fail(message: str, code: int) -> typer.Exit:
 
 
 def read_task(task_dir: Path):
-    """``(instruction, first frame (H, W, 3) uint8)`` from a task folder (``prompt.txt``, ``first_frame.png``)."""
-    import numpy as np
-
-    prompt_file, image_file = task_dir / "prompt.txt", task_dir / "first_frame.png"
-    if not task_dir.is_dir():
-        raise ValueError(f"{task_dir}: no such task folder")
-    for needed in (prompt_file, image_file):
-        if not needed.is_file():
-            raise ValueError(f"{needed}: missing (a task folder holds prompt.txt and first_frame.png)")
-    instruction = prompt_file.read_text(encoding="utf-8").strip()
-    if not instruction:
-        raise ValueError(f"{prompt_file}: empty instruction")
-    import imageio.v3 as iio
+    """``(instruction, first frame (H, W, 3) uint8)`` from a task folder, by the one task-folder loader."""
+    from rulec.runtime.tasks.folder import InstanceError, load_task_folder
 
     try:
-        image = np.asarray(iio.imread(image_file))
-    except Exception as err:  # imageio raises many types for a broken file
-        raise ValueError(f"{image_file}: not a readable PNG ({err})") from None
-    if image.ndim == 2:
-        image = np.repeat(image[..., None], 3, axis=2)
-    if image.ndim != 3 or image.shape[2] not in (3, 4) or image.dtype != np.uint8:
-        raise ValueError(f"{image_file}: expected an 8-bit RGB image, got shape {image.shape} {image.dtype}")
-    return instruction, np.ascontiguousarray(image[..., :3])
+        folder = load_task_folder(task_dir, prompt=True)
+    except InstanceError as err:
+        raise ValueError(str(err)) from None
+    return folder.prompt.strip(), folder.first_frame
 
 
 def teach_command(

@@ -52,23 +52,13 @@ def train_cmd(
 
 
 def _read_first_frame(task_dir: Path):
-    import imageio.v3 as iio
-    import numpy as np
+    """first_frame.png as (H, W, 3) uint8, read by the one task-folder loader."""
+    from rulec.runtime.tasks.folder import InstanceError, load_task_folder
 
-    if not task_dir.is_dir():
-        _fail(f"{task_dir}: not a task folder (expected a folder with first_frame.png)")
-    png = task_dir / "first_frame.png"
-    if not png.exists():
-        _fail(f"{png}: missing (a task folder holds first_frame.png and prompt.txt)")
     try:
-        img = np.asarray(iio.imread(png))
-    except Exception as e:  # imageio raises many types for unreadable files
-        _fail(f"{png}: cannot read the image ({e})")
-    if img.ndim == 2:
-        img = np.repeat(img[..., None], 3, axis=-1)
-    if img.ndim != 3 or img.shape[-1] not in (3, 4):
-        _fail(f"{png}: expected an RGB image, got shape {img.shape}")
-    return img[..., :3].astype(np.uint8)
+        return load_task_folder(task_dir).first_frame
+    except InstanceError as e:
+        _fail(str(e))
 
 
 def _write(path: Path, frames) -> None:

@@ -18,3 +18,11 @@ MAX_NUMBER = 1e6
 MAX_PIXELS = 64
 #: Most diagnostics reported for one file (the rest are counted, not listed).
 MAX_DIAGNOSTICS = 50
+
+# ---------------------------------------------------------------- numbers in float32
+#: Smallest normal float32 (``numpy.finfo(numpy.float32).tiny``); the reward runs in float32.
+FLOAT32_TINY = 1.1754943508222875e-38
+#: Smallest nonzero threshold (a divisor: ``moving(v=...)``, ``near(d=...)``, a comparison's
+#: constant). Margins divide by it and gradients by its square, so both 1/t and 1/t**2 must be
+#: finite in float32: t >= sqrt(tiny) ~ 1.08e-19. Smaller values are E212, not NaN losses.
+MIN_THRESHOLD = FLOAT32_TINY ** 0.5

@@ -5,8 +5,12 @@ pixels that were written. H.264 in 4:2:0 (and even 4:4:4 YUV at qp 0) shifts pal
 colours by one level and blurs chroma at object edges; ``libx264rgb`` at qp 0 encodes the
 RGB planes themselves and round-trips exactly (checked in ``tests/test_video_io.py``).
 An ``.mp4`` is therefore written with ``libx264rgb``; a folder of PNG frames is the
-plain alternative, and :func:`read_video` prefers a ``<stem>_frames/`` folder next to a
-file when one exists.
+plain alternative. A ``<stem>_frames/`` folder next to a file never silently wins:
+:func:`read_video` reads both and refuses them when they differ (``beside=`` chooses).
+
+Videos are untrusted input: the frame count and frame size are checked against
+:mod:`rulec.limits` (``RULEC_MAX_VIDEO_FRAMES``, ``RULEC_MAX_FRAME_PIXELS``,
+``RULEC_MAX_VIDEO_PIXELS``) before everything is decoded.
 
 Videos are ``uint8`` arrays ``(T, H, W, 3)``.
 """
@@ -14,9 +18,12 @@ Videos are ``uint8`` arrays ``(T, H, W, 3)``.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import numpy as np
+
+from rulec.runtime.limits import input_limit
 
 VIDEO_SUFFIXES = (".mp4", ".gif", ".webm", ".mkv", ".avi", ".mov")
 
@@ -36,16 +43,6 @@ def frames_dir_for(path: str | os.PathLike) -> Path:
     return p.with_name(p.stem + "_frames")
 
 
-def _as_rgb(frame: np.ndarray, where: str | Path) -> np.ndarray:
-    if frame.ndim == 2:
-        frame = np.repeat(frame[:, :, None], 3, axis=2)
-    if frame.ndim != 3 or frame.shape[2] not in (3, 4):
-        raise VideoReadError(where, f"expected an RGB image, got an array of shape {frame.shape}")
-    if frame.dtype != np.uint8:
-        raise VideoReadError(where, f"expected 8-bit pixels, got {frame.dtype}")
-    return np.ascontiguousarray(frame[:, :, :3])
-
-
 def _stack(frames: list[np.ndarray], where: str | Path) -> np.ndarray:
     if not frames:
         raise VideoReadError(where, "it holds no frames")
@@ -55,19 +52,78 @@ def _stack(frames: list[np.ndarray], where: str | Path) -> np.ndarray:
     return np.stack(frames)
 
 
-def _read_png_folder(folder: Path) -> np.ndarray:
-    import imageio.v3 as iio
+class _Budget:
+    """Counts frames and pixels as they are read; refuses the video past a limit."""
 
-    files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".png")
+    def __init__(self, where: str | Path):
+        self.where, self.frames, self.pixels = where, 0, 0
+        self.max_frames = input_limit("MAX_VIDEO_FRAMES")
+        self.max_frame_pixels = input_limit("MAX_FRAME_PIXELS")
+        self.max_pixels = input_limit("MAX_VIDEO_PIXELS")
+
+    def frame_count(self, n: int) -> None:
+        if n > self.max_frames:
+            raise VideoReadError(self.where, f"{n} frames, more than the limit of {self.max_frames} (RULEC_MAX_VIDEO_FRAMES)")
+
+    def frame(self, width: int, height: int, where: str | Path | None = None) -> None:
+        if width * height > self.max_frame_pixels:
+            raise VideoReadError(where or self.where, f"frames of {width}x{height} pixels, more than the limit of "
+                                 f"{self.max_frame_pixels} pixels (RULEC_MAX_FRAME_PIXELS)")
+        self.frames += 1
+        self.pixels += width * height
+        self.frame_count(self.frames)
+        if self.pixels > self.max_pixels:
+            raise VideoReadError(self.where, f"more than {self.max_pixels} pixels in all (RULEC_MAX_VIDEO_PIXELS)")
+
+
+#: Image modes a PNG frame may have; each becomes 8-bit RGB (alpha dropped, palette and gray expanded).
+IMAGE_MODES = ("RGB", "RGBA", "P", "L", "LA")
+
+
+def read_image(path: str | os.PathLike, budget: _Budget | None = None) -> np.ndarray:
+    """One 8-bit PNG as ``(H, W, 3)`` uint8; format, mode and size are checked before its pixels are decoded."""
+    from PIL import Image
+
+    p = Path(path)
+    try:
+        size = p.stat().st_size
+    except OSError as err:
+        raise VideoReadError(p, f"cannot read it ({err.strerror or type(err).__name__})") from None
+    limit = input_limit("MAX_IMAGE_BYTES")
+    if size > limit:
+        raise VideoReadError(p, f"{size} bytes, more than the limit of {limit} (RULEC_MAX_IMAGE_BYTES)")
+    try:
+        with Image.open(p) as img:
+            if img.format != "PNG":
+                raise VideoReadError(p, f"expected a PNG image, got {img.format or 'an unknown format'}")
+            w, h = img.size
+            if w < 1 or h < 1:
+                raise VideoReadError(p, f"an empty image ({w}x{h})")
+            (budget or _Budget(p)).frame(w, h, p)
+            if img.mode not in IMAGE_MODES:
+                raise VideoReadError(p, f"expected an 8-bit RGB image (modes {', '.join(IMAGE_MODES)}), got mode {img.mode}")
+            img.load()
+            rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
+    except VideoReadError:
+        raise
+    except Exception as exc:  # PIL raises many kinds (OSError, SyntaxError, ValueError, zlib.error...) for broken files
+        text = (str(exc).strip() or type(exc).__name__).splitlines()[0][:200]
+        raise VideoReadError(p, f"not a readable PNG ({type(exc).__name__}: {text})") from None
+    if rgb.shape != (h, w, 3):
+        raise VideoReadError(p, f"decoded to shape {rgb.shape}, expected ({h}, {w}, 3)")
+    return np.ascontiguousarray(rgb)
+
+
+def _read_png_folder(folder: Path) -> np.ndarray:
+    try:
+        files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".png")
+    except OSError as err:
+        raise VideoReadError(folder, f"cannot list it ({err.strerror or type(err).__name__})") from None
     if not files:
         raise VideoReadError(folder, "the folder holds no .png frames")
-    frames = []
-    for f in files:
-        try:
-            img = iio.imread(f)
-        except Exception as exc:  # imageio raises many kinds for bad files
-            raise VideoReadError(f, f"not a readable PNG ({type(exc).__name__}: {exc})") from None
-        frames.append(_as_rgb(np.asarray(img), f))
+    budget = _Budget(folder)
+    budget.frame_count(len(files))  # before any frame is decoded
+    frames = [read_image(f, budget) for f in files]
     return _stack(frames, folder)
 
 
@@ -75,11 +131,18 @@ def _read_file(path: Path) -> np.ndarray:
     import av
 
     frames = []
+    budget = _Budget(path)
     try:
         with av.open(str(path)) as container:
             if not container.streams.video:
                 raise VideoReadError(path, "the file has no video stream")
+            stream = container.streams.video[0]
+            budget.frame_count(int(stream.frames or 0))  # the header's count, when it has one
+            w, h = int(stream.codec_context.width or 0), int(stream.codec_context.height or 0)
+            if w * h > budget.max_frame_pixels:
+                budget.frame(w, h)
             for frame in container.decode(video=0):
+                budget.frame(frame.width, frame.height)  # before converting it
                 frames.append(frame.to_ndarray(format="rgb24"))
     except VideoReadError:
         raise
@@ -88,22 +151,45 @@ def _read_file(path: Path) -> np.ndarray:
     return _stack(frames, path)
 
 
-def read_video(path: str | os.PathLike) -> np.ndarray:
+#: What :func:`read_video` does when ``clip_frames/`` sits beside ``clip.mp4``.
+BESIDE = ("check", "file", "frames")
+
+
+def read_video(path: str | os.PathLike, beside: str = "check") -> np.ndarray:
     """Read an mp4/gif/webm file or a folder of PNG frames as ``(T, H, W, 3)`` uint8.
 
-    Raises :class:`VideoReadError` for missing, corrupt, empty or inconsistent input.
+    A ``<stem>_frames/`` folder beside the file: ``beside="check"`` (default) reads both and
+    refuses them when they differ; ``"file"`` ignores the folder; ``"frames"`` reads the folder.
+    Raises :class:`VideoReadError` for missing, corrupt, empty, oversized or inconsistent input.
     """
+    if beside not in BESIDE:
+        raise ValueError(f"beside must be one of {', '.join(BESIDE)}, got {beside!r}")
     p = Path(path)
     if p.is_dir():
         return _read_png_folder(p)
     if not p.exists():
         raise VideoReadError(p, "no such file or folder")
-    beside = frames_dir_for(p)
-    if beside.is_dir():
-        return _read_png_folder(beside)
+    folder = frames_dir_for(p)
+    if beside == "frames" and folder.is_dir():
+        return _read_png_folder(folder)
+    if not p.is_file():
+        raise VideoReadError(p, "not a regular file")
     if p.stat().st_size == 0:
         raise VideoReadError(p, "the file is empty")
-    return _read_file(p)
+    video = _read_file(p)
+    if beside == "check" and folder.exists():
+        try:
+            frames = _read_png_folder(folder) if folder.is_dir() else None
+        except VideoReadError as err:
+            frames, why = None, err.reason
+        else:
+            why = "it is not a folder" if frames is None else (
+                f"{frames.shape[0]} frames of {frames.shape[2]}x{frames.shape[1]} against {video.shape[0]} of {video.shape[2]}x{video.shape[1]}"
+                if frames.shape != video.shape else "their pixels differ")
+        if frames is None or frames.shape != video.shape or not np.array_equal(frames, video):
+            raise VideoReadError(p, f"{folder.name}/ beside it holds other frames ({why}); pass the folder to read "
+                                 f"the PNG frames, or move one of the two away")
+    return video
 
 
 def _check_frames(frames: np.ndarray) -> np.ndarray:
@@ -115,15 +201,20 @@ def _check_frames(frames: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(frames)
 
 
+_FRAME_NAME = re.compile(r"frame_\d{4,}\.png")
+
+
 def write_png_folder(folder: str | os.PathLike, frames: np.ndarray) -> Path:
-    """Write frames as ``frame_0000.png``, ``frame_0001.png``... in a (new or emptied) folder."""
+    """Write frames as ``frame_0000.png``, ``frame_0001.png``... in a folder; earlier ``frame_NNNN.png``
+    are removed (the folder is read as a video), any other file is left alone."""
     import imageio.v3 as iio
 
     frames = _check_frames(frames)
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob("frame_*.png"):
-        old.unlink()
+    for old in out.glob("frame_*.png"):  # stale frames of ours only (frame_NNNN.png); other files stay
+        if _FRAME_NAME.fullmatch(old.name) and old.is_file() and not old.is_symlink():
+            old.unlink()
     for i, f in enumerate(frames):
         iio.imwrite(out / f"frame_{i:04d}.png", f)
     return out

@@ -45,9 +45,13 @@ def test_yuv_encoding_would_not_be_exact(tmp_path, palette_video):
 
 
 def test_frames_folder_beside_a_file_is_preferred(tmp_path, palette_video):
+    """Only when asked (issue 24: a folder beside a video never silently wins)."""
     path = write_video(tmp_path / "clip.mp4", palette_video)
     write_png_folder(frames_dir_for(path), palette_video[::-1].copy())
-    assert np.array_equal(read_video(path), palette_video[::-1])
+    assert np.array_equal(read_video(path, beside="frames"), palette_video[::-1])
+    assert np.array_equal(read_video(path, beside="file"), palette_video)
+    with pytest.raises(VideoReadError, match="clip_frames/ beside it holds other frames"):
+        read_video(path)
 
 
 def test_missing_file(tmp_path):
