@@ -83,7 +83,8 @@ def run(
             progress.update(bar, completed=done, total=total, description=f"{record['method']:>14} {record['family']}: {'ok' if record['success'] else 'fail'}")
 
         try:
-            finished = bench.run_bench(items, out, settings, shard=part, workers=workers, on_result=update, keep_videos=keep_videos)
+            finished = bench.run_bench(items, out, settings, shard=part, workers=workers, on_result=update, keep_videos=keep_videos,
+                                       on_warning=lambda message: typer.echo(f"warning: {message}", err=True))
         except ValueError as err:
             _fail(str(err))
     typer.echo(f"{len(finished)} results written (one per instance, method and budget) to {out}")

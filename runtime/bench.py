@@ -152,18 +152,114 @@ def results_file(out: Path, shard: tuple[int, int]) -> Path:
     return out / ("results.jsonl" if n == 1 else f"results-shard{i}of{n}.jsonl")
 
 
+def _read_records(path: Path) -> Iterator[dict[str, Any]]:
+    """The records of one results file; lines that are not a complete JSON object are skipped."""
+    from rulec.runtime.limits import input_limit, json_nesting
+
+    limit, nesting = input_limit("MAX_RECORD_BYTES"), input_limit("MAX_JSON_NESTING")
+    with path.open("rb") as fh:
+        for raw in fh:
+            if not raw.endswith(b"\n") or len(raw) > limit:
+                continue  # a line cut short by an interrupted run, or not ours
+            try:
+                line = raw.decode("utf-8")
+                if json_nesting(line) > nesting:
+                    continue
+                record = json.loads(line)
+            except (UnicodeDecodeError, ValueError):
+                continue
+            if isinstance(record, dict) and isinstance(record.get("key"), str):
+                yield record
+
+
 def load_results(out: Path) -> dict[str, dict[str, Any]]:
-    """Every finished record in ``out/*.jsonl``, by item key (a torn last line is ignored)."""
+    """Every finished record in ``out/*.jsonl``, by item key (a torn or foreign line is ignored)."""
     records: dict[str, dict[str, Any]] = {}
     for path in sorted(Path(out).glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError:
-                continue  # a line cut short by an interrupted run
-            if isinstance(record, dict) and "key" in record:
+        try:
+            for record in _read_records(path):
                 records[record["key"]] = record
+        except OSError:
+            continue
     return records
+
+
+def repair_torn_tail(path: Path) -> str | None:
+    """Cut a results file back to its last complete line (a run killed mid-write leaves a torn
+    one, which the next append would glue onto); returns what was cut, or None."""
+    try:
+        with path.open("rb+") as fh:
+            size = fh.seek(0, os.SEEK_END)
+            if size == 0:
+                return None
+            block, pos = b"", size
+            while pos > 0:  # find the last newline, reading backwards in blocks
+                step = min(65536, pos)
+                pos -= step
+                fh.seek(pos)
+                block = fh.read(step) + block
+                nl = block.rfind(b"\n")
+                if nl >= 0:
+                    keep = pos + nl + 1
+                    break
+            else:
+                keep = 0
+            if keep == size:
+                return None
+            fh.seek(keep)
+            torn = fh.read(200)
+            fh.truncate(keep)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except FileNotFoundError:
+        return None
+    return torn.decode("utf-8", "replace")
+
+
+def append_records(path: Path, records: list[dict[str, Any]]) -> None:
+    """Append complete lines and fsync them, so a record reported written survives a crash."""
+    data = "".join(json.dumps(r, allow_nan=False) + "\n" for r in records).encode("utf-8")
+    with path.open("ab") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+class ResultsLocked(ValueError):
+    """Another run is writing the same results file."""
+
+
+class ResultsLock:
+    """An exclusive lock on ``<results file>.lock`` (``flock``: released when the process dies),
+    so two runs of one shard into one folder refuse instead of computing everything twice."""
+
+    def __init__(self, results: Path):
+        self.path = results.with_name(results.name + ".lock")
+        self._fh = None
+
+    def __enter__(self) -> "ResultsLock":
+        import fcntl
+
+        fh = self.path.open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            fh.seek(0)
+            holder = fh.read(200).strip() or "another process"
+            fh.close()
+            raise ResultsLocked(f"{self.path.parent}: another run ({holder}) is writing {self.path.name[:-5]}; "
+                                "wait for it, or run another --shard or -o folder") from None
+        fh.seek(0)
+        fh.truncate()
+        fh.write(f"pid {os.getpid()}\n")
+        fh.flush()
+        self._fh = fh
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._fh is not None:
+            self._fh.close()  # releases the lock; the file stays (unlinking it would race)
+            self._fh = None
 
 
 # ------------------------------------------------------------------ running one item
@@ -308,24 +404,40 @@ def run_bench(
     on_result: Callable[[dict[str, Any], int, int], None] | None = None,
     runner: ItemRunner | None = None,
     keep_videos: bool = False,
+    on_warning: Callable[[str], None] | None = None,
 ) -> list[dict[str, Any]]:
     """Run this shard's unfinished items, appending each record as it finishes.
 
     ``on_result(record, records_done, records_to_do)`` is called for every record;
-    ``keep_videos`` writes every record's final video under ``out/videos/``."""
+    ``keep_videos`` writes every record's final video under ``out/videos/``. A second run of
+    the same shard into ``out`` raises :class:`ResultsLocked`; a torn last line left by a
+    killed run is cut off (and reported to ``on_warning``) before anything is appended."""
     out.mkdir(parents=True, exist_ok=True)
+    path = results_file(out, shard)
+    with ResultsLock(path):
+        return _run_locked(items, out, settings, path, shard, workers, on_result, runner, keep_videos, on_warning)
+
+
+def _run_locked(items, out, settings, path, shard, workers, on_result, runner, keep_videos, on_warning):
     write_meta(out, settings)
     videos = out / "videos" if keep_videos else None
+    torn = repair_torn_tail(path)
+    if torn is not None:
+        message = f"{path}: its last line was cut short (an interrupted run) and was removed: {torn[:80]!r}"
+        if on_warning:
+            on_warning(message)
+        else:
+            import warnings
+
+            warnings.warn(message, stacklevel=3)
     done = load_results(out)
     todo = [item for item in shard_of(items, shard) if any(k not in done for k in item.keys)]
     skips = {item: [k for k in item.keys if k in done] for item in todo}
     total = sum(len(item.keys) - len(skips[item]) for item in todo)
-    path = results_file(out, shard)
     finished: list[dict[str, Any]] = []
 
     def record(results: list[dict[str, Any]]) -> None:
-        with path.open("a", encoding="utf-8") as fh:
-            fh.write("".join(json.dumps(r) + "\n" for r in results))
+        append_records(path, results)
         for result in results:
             finished.append(result)
             if on_result:
@@ -354,7 +466,12 @@ def write_meta(out: Path, settings: BenchSettings) -> None:
     path = out / "meta.json"
     data = {"settings": asdict(settings)}
     if path.exists():
-        old = json.loads(path.read_text(encoding="utf-8"))
+        try:
+            old = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise ValueError(f"{path}: unreadable ({err}); use another -o folder") from None
+        if not isinstance(old, dict) or not isinstance(old.get("settings", {}), dict):
+            raise ValueError(f"{path}: not a rulec bench meta.json; use another -o folder")
         # settings added since a folder was written compare at their defaults
         old_settings = {**asdict(BenchSettings()), **old.get("settings", {})}
         if old_settings != data["settings"]:
