@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 from rulec import ast as A
 from rulec.diagnostics import Diagnostic, did_you_mean, error, warning
-from rulec.limits import MAX_DEPTH, MAX_NUMBER, MAX_PIXELS
+from rulec.limits import MAX_DEPTH, MAX_NUMBER, MAX_PIXELS, MIN_THRESHOLD
 from rulec.parser import RESERVED
 from rulec.primitives.registry import Kind, PrimitiveSpec, functions
 from rulec.span import Span, join, span_at
@@ -390,6 +390,9 @@ class Checker:
             self.err("E207", "comparison between two numbers", e.span,
                      "compare a measure such as speed(agent) or distance(a, b) with a number")
             return None
+        for side in (e.left, e.right):  # the margin is divided by a nonzero constant
+            if isinstance(side, A.Number) and side.value != 0 and not self._above_floor(side, f"the constant of '{e.op}'"):
+                return None
         return Kind.BOOL if None not in kinds else None
 
     def _freeze(self, e: A.Freeze) -> Kind | None:
@@ -553,4 +556,14 @@ class Checker:
                 lo = "[" if low_inclusive else "("
                 self.err("E211", f"{who} must lie in {lo}{low:g}, {high:g}]; found {v}", arg.span, param.doc or None)
                 return False
+            if low == 0 and not low_inclusive and not self._above_floor(arg, who):
+                return False
         return True
+
+    def _above_floor(self, number: A.Number, who: str) -> bool:
+        """A nonzero threshold below :data:`MIN_THRESHOLD` underflows in float32 (NaN or infinite loss): E212."""
+        if abs(number.value) >= MIN_THRESHOLD:
+            return True
+        self.err("E212", f"{who} is {number.value:g}, too small for float32 arithmetic (the reward divides by it)",
+                 number.span, f"use at least {MIN_THRESHOLD:.3g}" + (" (or 0)" if "constant" in who else ""))
+        return False

@@ -87,7 +87,7 @@ def compile_command(
         except RulesError as exc:
             status = 1
             if any(d.code == "E013" for d in exc.diagnostics):
-                typer.echo(str(exc.diagnostics[0].render()), err=True)
+                typer.echo(exc.diagnostics[0].render(exc.source, exc.source_name), err=True)
                 raise typer.Exit(2)
             if format == Format.json:
                 outputs.append({"source": exc.source_name, "ok": False,

@@ -6,7 +6,6 @@ passes, 1 some rule fails (or the rules do not compile), 2 unreadable input.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import typer
@@ -58,7 +57,9 @@ def check(
     """Judge a video against a rules file: exit 0 iff every rule passes."""
     result = _judge(rules, video)
     if as_json:
-        typer.echo(json.dumps({"video": str(video), **result.to_json()}, indent=2))
+        from rulec.jsonout import dumps
+
+        typer.echo(dumps({"video": str(video), **result.to_json()}, indent=2))
     else:
         _print_table(result)
     raise typer.Exit(0 if bool(result.report.passed[0]) else 1)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import List, Optional
 
@@ -129,7 +128,9 @@ def score_cmd(
     if not result["instances"]:
         _fail(f"{instances}: holds no instance folders (no */question_metadata.json)")
     if as_json:
-        typer.echo(json.dumps(result, indent=1))
+        from rulec.jsonout import dumps
+
+        typer.echo(dumps(result, indent=1))
         return
     from rich.console import Console
     from rich.table import Table

@@ -88,6 +88,10 @@ EXAMPLES: tuple[Example, ...] = (
             "Postfix `at start` freezes a mask on the first frame; for a formula write `at start` before it."),
     Example("E211", _HEAD + "goal reach : near(agent, goal, d=0)\n",
             "A numeric argument outside its range (thresholds that divide must be positive)."),
+    Example("E212", _HEAD + "goal reach : eventually moving(agent, v=1e-300)\n",
+            "A nonzero threshold (an argument the margin divides by, or a comparison's constant) below "
+            "sqrt of float32's smallest normal number (about 1.08e-19): in float32 it is 0 or its "
+            "reciprocal overflows, so the loss would be NaN or infinite and the gradients NaN."),
     Example("E301", _HEAD + "goal reach : eventually[5:2] inside(agent, goal)\n",
             "A window that holds no frame."),
     Example("E302", _HEAD + "goal reach : eventually[0:20] inside(agent, goal)\n",

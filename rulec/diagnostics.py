@@ -51,6 +51,7 @@ CODES: dict[str, str] = {
     "E209": "declaration or rule of the wrong type",
     "E210": "`at start` after something that is not a mask",
     "E211": "argument out of range",
+    "E212": "threshold too small for float32",
     # windows
     "E301": "empty window",
     "E302": "window outside the video",
