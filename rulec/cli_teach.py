@@ -40,7 +40,9 @@ def teach_command(
     model: Optional[str] = typer.Option(None, "--model", envvar="RULEC_TEACHER_MODEL", help="Served model name (openai) or local model folder (transformers)."),
     output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the rules here (default: print them)."),
     rounds: int = typer.Option(3, "--rounds", min=0, help="Repair rounds after the first answer."),
-    timeout: float = typer.Option(120.0, "--timeout", min=0.1, help="Seconds to wait for one answer."),
+    timeout: float = typer.Option(120.0, "--timeout", min=0.1, help="Seconds for one answer, in all (retries and a slow server included)."),
+    deadline: Optional[float] = typer.Option(None, "--deadline", min=0.1, help="Seconds for the whole repair loop (default: --timeout times the number of answers)."),
+    allow_ask: bool = typer.Option(False, "--allow-ask", help="Accept rules that use ask() (they need a VLM when they run; rulec run/check have none)."),
     max_retries: int = typer.Option(2, "--max-retries", min=0, help="Retries of a failed request (openai)."),
     max_tokens: int = typer.Option(2048, "--max-tokens", min=16, help="Longest answer, in tokens."),
     cache_dir: Optional[Path] = typer.Option(None, "--cache-dir", help="Answer cache (default $RULEC_CACHE_DIR/teacher or ~/.cache/rulec/teacher)."),
@@ -72,7 +74,9 @@ def teach_command(
 
             chosen = TransformersBackend.from_pretrained(model, max_new_tokens=max_tokens)
         cache = None if no_cache else AnswerCache(cache_dir or default_cache_dir())
-        result = teach(chosen, instruction, image, rounds=rounds, cache=cache, examples_dir=examples, log_path=log_path)
+        total = deadline if deadline is not None else timeout * (rounds + 1)
+        result = teach(chosen, instruction, image, rounds=rounds, cache=cache, examples_dir=examples, log_path=log_path,
+                       deadline=total, allow_ask=allow_ask)
     except TeachFailed as err:
         raise _fail(str(err), 1)
     except TeacherError as err:
@@ -82,6 +86,8 @@ def teach_command(
         output.write_text(result.rules, encoding="utf-8")
     else:
         typer.echo(result.rules, nl=False)
+    if allow_ask and any(getattr(n, "op", None) == "ask" for n in getattr(result.compiled, "nodes", ())):
+        typer.echo("warning: these rules use ask(): run them with a VLM (rulec run and rulec check have none)", err=True)
     repairs = len(result.attempts) - 1
     typer.echo(f"rules compiled after {repairs} repair round(s); attempts logged in {log_path}", err=True)
 

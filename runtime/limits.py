@@ -22,6 +22,7 @@ _INPUT_DEFAULTS: dict[str, int] = {
     "MAX_TEXT_BYTES": 1 << 20,  # prompt.txt
     "MAX_JSON_NESTING": 64,  # brackets deep in question_metadata.json or a results line
     "MAX_ANSWER_CHARS": 200_000,  # one VLM answer, before it is searched for rules
+    "MAX_ANSWER_BYTES": 4 << 20,  # one HTTP body from a VLM server, before it is parsed
     "MAX_ANSWER_NESTING": 4 * MAX_DEPTH,  # brackets deep in one VLM answer's rules
     "MAX_RECORD_BYTES": 1 << 20,  # one line of a bench results file
 }

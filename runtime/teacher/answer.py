@@ -16,7 +16,18 @@ _FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([A-Za-z0-9_+.-]*)[^\n]*\n(.*?)^
 
 
 class AnswerTooLong(ValueError):
-    """The extracted rules are longer than the limit."""
+    """The answer, or the rules in it, are longer (or nested deeper) than the limits."""
+
+
+def _bracket_depth(text: str) -> int:
+    depth = deepest = 0
+    for ch in text:
+        if ch in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in ")]}":
+            depth = max(depth - 1, 0)
+    return deepest
 
 
 def fenced_blocks(text: str) -> list[tuple[str, str]]:
@@ -28,8 +39,15 @@ def extract_rules(answer: str, limit: int = MAX_RULES_CHARS) -> str:
     """The rules text in ``answer``: the first ```rules block, else the first fenced block, else all of it.
 
     An unclosed ```rules fence (an answer cut off by a token limit) yields everything after
-    it. Raises :class:`AnswerTooLong` when the result exceeds ``limit`` characters.
+    it. Raises :class:`AnswerTooLong` when the answer exceeds ``MAX_ANSWER_CHARS``, the result
+    ``limit`` characters, or its brackets nest deeper than ``MAX_ANSWER_NESTING``
+    (:mod:`rulec.runtime.limits`): all checked before the compiler sees the text.
     """
+    from rulec.runtime.limits import input_limit
+
+    max_chars = input_limit("MAX_ANSWER_CHARS")
+    if len(answer) > max_chars:  # bounded before the fence regex scans it
+        raise AnswerTooLong(f"the answer is {len(answer)} characters long, more than the limit of {max_chars}")
     blocks = fenced_blocks(answer)
     rules = next((body for lang, body in blocks if lang == "rules"), None)
     if rules is None and blocks:
@@ -40,4 +58,7 @@ def extract_rules(answer: str, limit: int = MAX_RULES_CHARS) -> str:
     rules = rules.strip("\n")
     if len(rules) > limit:
         raise AnswerTooLong(f"the rules in the answer are {len(rules)} characters long, more than the limit of {limit}")
+    depth, max_depth = _bracket_depth(rules), input_limit("MAX_ANSWER_NESTING")
+    if depth > max_depth:
+        raise AnswerTooLong(f"the rules in the answer nest brackets {depth} deep, more than the limit of {max_depth}")
     return rules + "\n" if rules else ""

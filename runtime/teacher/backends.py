@@ -53,33 +53,73 @@ class OpenAIBackend:
         )
 
     def complete(self, messages: list[dict]) -> str:
-        import openai
+        """One answer within ``timeout`` seconds in all (retries included), bounded in size and
+        nesting before its JSON is parsed."""
+        from rulec.runtime.teacher.deadline import call_with_deadline
 
         where = f"{self.base_url} (model {self.name!r})"
+        return call_with_deadline(lambda: self._complete(messages, where), self.timeout,
+                                  f"{where}: no answer within {self.timeout:g} s (timed out)")
+
+    def _complete(self, messages: list[dict], where: str) -> str:
+        import openai
+
+        from rulec.runtime.limits import input_limit
+
+        limit = input_limit("MAX_ANSWER_BYTES")
         try:
-            response = self._client.chat.completions.create(
+            with self._client.chat.completions.with_streaming_response.create(
                 model=self.name,
                 messages=messages,
                 temperature=self.temperature,
                 max_tokens=self.max_tokens,
-            )
+            ) as response:
+                body = bytearray()
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > limit:
+                        raise TeacherError(f"{where}: the answer is longer than {limit} bytes (RULEC_MAX_ANSWER_BYTES)")
         except openai.APITimeoutError:
             raise TeacherError(f"{where}: no answer within {self.timeout:g} s (timed out)") from None
         except openai.APIConnectionError as err:
             raise TeacherError(f"{where}: could not connect: {_cause(err)}") from None
         except openai.APIStatusError as err:
-            raise TeacherError(f"{where}: the server answered HTTP {err.status_code}: {_snippet(err.response.text)}") from None
-        except (openai.OpenAIError, ValueError) as err:  # unparseable body, validation errors
+            raise TeacherError(f"{where}: the server answered HTTP {err.status_code}: {_snippet(_body_of(err))}") from None
+        except (openai.OpenAIError, ValueError, OSError) as err:  # broken streams, validation errors
             raise TeacherError(f"{where}: the server's answer is not a chat completion: {_snippet(str(err))}") from None
-        return _content_of(response, where)
+        return _content_of(bytes(body), where)
 
 
-def _content_of(response, where: str) -> str:
-    """The first choice's text, or a clear error when the body is not a chat completion."""
-    choices = getattr(response, "choices", None)
-    if not isinstance(choices, list) or not choices:
-        raise TeacherError(f"{where}: the server's answer is not a chat completion: {_snippet(str(response))}")
-    content = getattr(getattr(choices[0], "message", None), "content", None)
+def _body_of(err) -> str:
+    try:
+        return err.response.text
+    except Exception:  # a streamed body that was not read
+        return str(err)
+
+
+def _content_of(body: bytes, where: str) -> str:
+    """The first choice's text from a chat completion's JSON body; a clear error for anything else."""
+    import json
+
+    from rulec.runtime.limits import input_limit, json_nesting
+
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise TeacherError(f"{where}: the server's answer is not a chat completion: not UTF-8") from None
+    depth, max_depth = json_nesting(text), input_limit("MAX_JSON_NESTING")
+    if depth > max_depth:
+        raise TeacherError(f"{where}: the server's answer is not a chat completion: JSON nested {depth} deep "
+                           f"(more than {max_depth}, RULEC_MAX_JSON_NESTING)")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise TeacherError(f"{where}: the server's answer is not a chat completion: {_snippet(text)}") from None
+    choices = data.get("choices") if isinstance(data, dict) else None
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        raise TeacherError(f"{where}: the server's answer is not a chat completion: {_snippet(text)}")
+    message = choices[0].get("message")
+    content = message.get("content") if isinstance(message, dict) else None
     if not isinstance(content, str):
         raise TeacherError(f"{where}: the server's answer has no text content")
     return content

@@ -9,6 +9,7 @@ by default it is :func:`rulec.compile_rules`, whose :class:`rulec.RulesError` re
 from __future__ import annotations
 
 import json
+import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -17,6 +18,7 @@ import numpy as np
 
 from rulec.runtime.teacher.answer import MAX_RULES_CHARS, AnswerTooLong, extract_rules
 from rulec.runtime.teacher.cache import AnswerCache
+from rulec.runtime.teacher.deadline import DeadlineExceeded, call_with_deadline
 from rulec.runtime.teacher.errors import TeacherError, TeachFailed
 from rulec.runtime.teacher.prompt import Prompt, assistant_message, build_prompt, repair_message
 
@@ -67,6 +69,8 @@ def teach(
     log_path: Path | None = None,
     source_name: str = "answer.rules",
     limit: int = MAX_RULES_CHARS,
+    deadline: float | None = None,
+    allow_ask: bool = False,
 ) -> TeachResult:
     """Get rules from ``backend`` that compile, repairing from diagnostics for up to ``rounds`` rounds.
 
@@ -74,6 +78,10 @@ def teach(
     ``rejects`` (whose ``str()`` is the rendered diagnostics). Raises :class:`TeachFailed`
     (with every attempt, also written to ``log_path``) when no answer compiled, and lets a
     backend's :class:`TeacherError` through.
+
+    ``deadline``: seconds for the whole loop (every request and compile); past it a
+    :class:`DeadlineExceeded` (a TeacherError). Rules that use ``ask()`` are sent back for
+    repair, since ``rulec run``/``check`` have no VLM to answer them, unless ``allow_ask``.
     """
     if rounds < 0:
         raise ValueError("rounds must be >= 0")
@@ -83,13 +91,23 @@ def teach(
     rejects = rejects or ()
     prompt = build_prompt(instruction, image, examples_dir)
     attempts: list[Attempt] = []
+    ends = None if deadline is None else time.monotonic() + deadline
     for round_ in range(rounds + 1):
-        answer, cached = _ask(backend, prompt, cache)
+        left = None if ends is None else ends - time.monotonic()
+        try:
+            answer, cached = _ask(backend, prompt, cache, left, deadline)
+        except DeadlineExceeded:
+            _write_log(log_path, backend.name, "timed out", attempts)
+            raise
         rules, diagnostics, compiled = None, None, None
         try:
             rules = extract_rules(answer, limit)
             rules = rules if rules.endswith("\n") else rules + "\n"  # a file ends with a newline
             compiled = compile_fn(rules, name=source_name)
+            if not allow_ask and any(getattr(n, "op", None) == "ask" for n in getattr(compiled, "nodes", ())):
+                compiled, diagnostics = None, (
+                    f"{source_name}: error: the rules use ask(), but the runs that use them (`rulec run`, "
+                    "`rulec check`) have no VLM to answer it; write every rule with the other primitives")
         except AnswerTooLong as err:
             diagnostics = f"{source_name}: error: {err}; write a shorter file"
         except rejects as err:
@@ -108,12 +126,17 @@ def teach(
     )
 
 
-def _ask(backend, prompt: Prompt, cache: AnswerCache | None) -> tuple[str, bool]:
+def _ask(backend, prompt: Prompt, cache: AnswerCache | None, left: float | None = None,
+         deadline: float | None = None) -> tuple[str, bool]:
     if cache is not None:
         hit = cache.get(backend.name, prompt.hash())
         if hit is not None:
             return hit, True
-    answer = backend.complete(prompt.messages)
+    answer = call_with_deadline(lambda: backend.complete(prompt.messages), left,
+                                f"the teacher did not finish within its deadline of {deadline:g} s (--deadline)"
+                                if deadline is not None else "")
+    if not isinstance(answer, str):
+        raise TeacherError(f"the backend {backend.name!r} answered {type(answer).__name__}, not text")
     if cache is not None:
         cache.put(backend.name, prompt.hash(), answer)
     return answer, False
