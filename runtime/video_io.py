@@ -103,7 +103,7 @@ def read_image(path: str | os.PathLike, budget: _Budget | None = None) -> np.nda
             if img.mode not in IMAGE_MODES:
                 raise VideoReadError(p, f"expected an 8-bit RGB image (modes {', '.join(IMAGE_MODES)}), got mode {img.mode}")
             img.load()
-            rgb = np.asarray(img.convert("RGB"), dtype=np.uint8)
+            rgb = np.array(img.convert("RGB"), dtype=np.uint8)
     except VideoReadError:
         raise
     except Exception as exc:  # PIL raises many kinds (OSError, SyntaxError, ValueError, zlib.error...) for broken files
