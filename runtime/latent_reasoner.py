@@ -125,6 +125,15 @@ class LatentReasoner(Reasoner):
                                 num_steps=steps, grad_steps=grad_steps)
         return Sample(latent, latent_render.render(scene, latent, hard=final))
 
+    def sample_renders(self, task: TaskInput, *, seed: int, num_steps: int, grad_steps: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+        """The soft render to optimize and the hard (saved) render of the same latent: no extra evaluation."""
+        steps = self.default_steps if num_steps is None else int(num_steps)
+        scene = self.encode(task)
+        latent = sample_latents(self.model, scene["descriptors"], scene["context"], seed=seed, num_steps=steps, grad_steps=grad_steps)
+        with torch.no_grad():
+            saved = latent_render.render(scene, latent.detach(), hard=True)
+        return latent_render.render(scene, latent, hard=False), saved
+
     def sample(self, task: TaskInput, *, seed: int, num_steps: int | None = None, grad_steps: int = 0,
                batch_size: int = 1, final: bool = True) -> torch.Tensor:
         return self.generate(task, seed=seed, num_steps=num_steps, grad_steps=grad_steps,

@@ -51,6 +51,16 @@ class Reasoner(abc.ABC):
         ``seed`` gives the same initial noise.
         """
 
+    def sample_renders(self, task: TaskInput, *, seed: int, num_steps: int, grad_steps: int = 0) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """One sample for optimization: ``(video to differentiate, saved video or None)``.
+
+        A model whose saved video comes from the same sample at no extra model evaluation
+        (a latent model with a cheap exact renderer) returns both, so the optimizer judges
+        every step on what would be saved; otherwise ``None``, and a pass is confirmed by
+        sampling again with ``final=True``.
+        """
+        return self.sample(task, seed=seed, num_steps=num_steps, grad_steps=grad_steps, final=False), None
+
     def evaluations(self, num_steps: int, grad_steps: int = 0, batch_size: int = 1) -> int:
         """Model evaluations one call costs: transformer forwards, plus two per backward step."""
         return batch_size * (num_steps + 2 * grad_steps)

@@ -243,15 +243,19 @@ def _optimize_attached(reasoner, task, reward, config, spec, name, on_step, limi
         is_last = step == config.max_steps
         grad_steps = 0 if is_last else config.grad_steps
         with torch.set_grad_enabled(grad_steps > 0):
-            video = reasoner.sample(task, seed=seed, num_steps=config.sample_steps, grad_steps=grad_steps, final=False)
+            video, saved = reasoner.sample_renders(task, seed=seed, num_steps=config.sample_steps, grad_steps=grad_steps)
             report = reward(video, beta=beta)
         evaluations += reasoner.evaluations(config.sample_steps, grad_steps)
-        summary = summarize(report)
+        verdict = report
+        if saved is not None:  # the saved video of this very sample came free: its verdicts are the ones that count
+            with torch.no_grad():
+                verdict = reward(saved, beta=config.beta_end)
+        summary = summarize(verdict)
         record = StepRecord(
             step=step,
             seed=seed,
             beta=beta,
-            loss=summary["loss"],
+            loss=float(report.sample_loss[0].detach()),
             rules={k: {kk: vv for kk, vv in v.items() if kk != "kind"} for k, v in summary["rules"].items()},
             rules_passed=summary["rules_passed"],
             passed=summary["passed"],
@@ -261,6 +265,14 @@ def _optimize_attached(reasoner, task, reward, config, spec, name, on_step, limi
         if best_key is None or key > best_key:
             best_key, best = key, _Best(lora_state_dict(transformer, name), seed, step)
 
+        if record.passed and saved is not None:
+            confirmed = (saved.detach(), verdict, seed)
+            best = _Best(lora_state_dict(transformer, name), seed, step)
+            history.append(record)
+            if on_step:
+                on_step(record)
+            stopped_because = "passed"
+            break
         if record.passed:
             # the verdict that counts is on the full decode (a surrogate decoder may differ)
             with torch.no_grad():

@@ -238,3 +238,18 @@ def test_load_reasoner_names_and_paths(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(ReasonerLoadError, match="neither a Wan"):
         load_reasoner(tmp_path / "empty")
+
+
+def test_tto_judges_each_step_on_the_saved_render_at_no_extra_cost():
+    from rulec import compile_rules
+    from rulec.runtime.tto import TTOConfig, optimize
+
+    r = LatentReasoner.random_init(0, SMALL)
+    task = as_task(scene_image(), "Move the red disc.")
+    reward = compile_rules('object agent = color("#e53935")\nprocess one : always present(agent)\n', num_frames=16).to_reward()
+    cfg = TTOConfig(max_steps=3, sample_steps=2, grad_steps=1)
+    result = optimize(r, task, reward, cfg)
+    assert result.stopped_because == "passed" and result.steps == 0
+    assert result.evaluations == r.evaluations(2, 1)  # the step's own sample, no confirming re-sample
+    saved = r.sample(task, seed=cfg.seed, num_steps=2, final=True)[0]
+    assert torch.equal(result.video, saved)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from rulec.runtime.reasoner import Reasoner
 
 
 @dataclass
@@ -81,7 +82,7 @@ def task_input(num_frames: int = 9, seed: int = 0):
                      num_frames=num_frames)
 
 
-class PixelWanReasoner:
+class PixelWanReasoner(Reasoner):
     """A tiny random-init pixel-space ``WanTransformer3DModel`` behind the Reasoner API.
 
     Stands in for the embedded model in tests: flow-matching Euler steps in pixel space, the
