@@ -210,7 +210,7 @@ def load_task_folder(folder: str | os.PathLike, *, ground_truth: bool = False, p
     (``prompt=True``: required and non-empty); ``ground_truth.mp4`` when present and asked for."""
     src = Path(folder)
     if not src.is_dir():
-        raise InstanceError(src, "no such task folder")
+        raise InstanceError(src, "no such task folder (not a task folder: expected a directory holding first_frame.png)")
     first_png = src / "first_frame.png"
     if not first_png.is_file():
         raise InstanceError(src, "not a task folder (no first_frame.png)")
