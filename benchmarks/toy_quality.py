@@ -190,6 +190,32 @@ def _filmstrip(film, path: Path) -> None:
     fig.savefig(path)
 
 
+def plot_loss(log: Path, png: Path, title: str) -> None:
+    """Training loss per step (log scale) with a running mean, from a ``loss.jsonl`` log."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    recs = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    steps = np.array([r["step"] for r in recs])
+    loss = np.array([r["loss"] for r in recs])
+    fig, ax = plt.subplots(figsize=(6.4, 3.4), dpi=120)
+    ax.plot(steps, loss, lw=0.5, alpha=0.35, color="#1565c0")
+    k = 50
+    if len(loss) > k:
+        ax.plot(steps[k - 1:], np.convolve(loss, np.ones(k) / k, mode="valid"), lw=1.8, color="#1565c0", label=f"mean of {k} steps")
+        ax.legend(fontsize=8)
+    ax.set_yscale("log")
+    ax.set_xlabel("training step")
+    ax.set_ylabel("loss (MSE of the clean latent)")
+    ax.set_title(title, fontsize=9)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    png.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(png)
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--model", default=None, help="latent (default) | pixel | a weights path")
@@ -200,7 +226,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--filmstrip", default=None)
     p.add_argument("--json", default=None)
+    p.add_argument("--loss-log", default=None, help="a training loss.jsonl to plot (with --loss-png)")
+    p.add_argument("--loss-png", default=None)
     args = p.parse_args(argv)
+    if args.loss_log and args.loss_png:
+        plot_loss(Path(args.loss_log), Path(args.loss_png), f"{args.model or 'latent'} model: training loss (judge samples, not this)")
+        if args.per_family == 0:
+            return 0
     f = run(args)
     bars = [
         ("exactly one agent (frames)", f["one_agent_frames"], 0.99, True),
