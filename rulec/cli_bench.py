@@ -27,13 +27,13 @@ def run(
     methods: str = typer.Option(",".join(("base", "plan-in-prompt", "best-of-n", "tto")), help="comma-separated methods"),
     shard: str = typer.Option("0/1", help="run slice I/N of the items (0-based)"),
     workers: int = typer.Option(1, help="parallel worker processes on this machine"),
-    max_steps: int = typer.Option(16, help="TTO optimization steps at most"),
-    sample_steps: int = typer.Option(8, help="denoising steps per sample"),
-    grad_steps: int = typer.Option(2, help="TTO: backprop through the last K denoising steps"),
-    lr: float = typer.Option(5e-3, help="TTO learning rate"),
-    rank: int = typer.Option(4, help="TTO LoRA rank"),
+    max_steps: Optional[int] = typer.Option(None, help="TTO optimization steps at most (default: TTO's, see docs/runtime.md)"),
+    sample_steps: Optional[int] = typer.Option(None, help="denoising steps per sample (default: TTO's, see docs/runtime.md)"),
+    grad_steps: Optional[int] = typer.Option(None, help="TTO: backprop through the last K denoising steps (default: TTO's, see docs/runtime.md)"),
+    lr: Optional[float] = typer.Option(None, help="TTO learning rate (default: TTO's, see docs/runtime.md)"),
+    rank: Optional[int] = typer.Option(None, help="TTO LoRA rank (default: TTO's, see docs/runtime.md)"),
     noise: str = typer.Option("fixed", help="TTO noise policy: fixed | fresh"),
-    screen: int = typer.Option(0, help="TTO: sample this many seeds first and optimize from the best (counts against the budget)"),
+    screen: Optional[int] = typer.Option(None, help="TTO: sample this many seeds first and optimize from the best (counts against the budget) (default: TTO's, see docs/runtime.md)"),
     model: Optional[str] = typer.Option(None, help="latent (the embedded default) | pixel | a Wan 2.x diffusers folder | embedded-model weights"),
     task_dirs: Optional[list[Path]] = typer.Option(None, "--tasks", help="instance folders (or folders of them) instead of generated families; repeatable"),
     keep_videos: bool = typer.Option(False, "--keep-videos", help="write every record's final video under OUT/videos/"),
@@ -64,14 +64,12 @@ def run(
         if n < 1 or any(b < 1 for b in budgets):
             raise ValueError("--n and --budget must be positive")
         part = bench.parse_shard(shard)
-        if screen < 0:
+        if screen is not None and screen < 0:
             raise ValueError("--screen must be >= 0")
         if caption not in bench.CAPTIONS:
             raise ValueError(f"--caption must be one of {', '.join(bench.CAPTIONS)}, got {caption!r}")
-        settings = bench.BenchSettings(
-            sample_steps=sample_steps, grad_steps=grad_steps, lr=lr, rank=rank, max_steps=max_steps,
-            noise=noise, model=model, screen=screen, caption=caption,
-        )
+        given = dict(sample_steps=sample_steps, grad_steps=grad_steps, lr=lr, rank=rank, max_steps=max_steps, screen=screen)
+        settings = bench.BenchSettings(noise=noise, model=model, caption=caption, **{k: v for k, v in given.items() if v is not None})
         items = bench.folder_items(task_dirs, budgets, chosen) if task_dirs else bench.work_items(names, n, seed, budgets, chosen)
     except ValueError as err:
         _fail(str(err))

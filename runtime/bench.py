@@ -28,6 +28,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
+from rulec.runtime.tto import TTOConfig
+
 METHODS = ("base", "plan-in-prompt", "best-of-n", "tto")
 CAPTIONS = ("prompt", "none")
 BUDGETED = ("best-of-n", "tto")
@@ -37,14 +39,14 @@ BUDGETED = ("best-of-n", "tto")
 class BenchSettings:
     """How every item is run; stored beside the results so a report can say what ran."""
 
-    sample_steps: int = 8
-    grad_steps: int = 2
-    lr: float = 5e-3
-    rank: int = 4
-    max_steps: int = 16
-    noise: str = "fixed"
+    sample_steps: int = TTOConfig.sample_steps  # TTO's own defaults: one place decides them
+    grad_steps: int = TTOConfig.grad_steps
+    lr: float = TTOConfig.lr
+    rank: int = TTOConfig.rank
+    max_steps: int = TTOConfig.max_steps
+    noise: str = TTOConfig.noise
     model: str | None = None  # a name or path for runtime.reasoners.load_reasoner; None: the embedded default
-    screen: int = 0  # TTO: seeds screened with the frozen model before optimizing the best one
+    screen: int = TTOConfig.screen  # TTO: seeds screened with the frozen model before optimizing the best one
     caption: str = "prompt"  # what base, best-of-n and tto are told: "prompt" (the instruction) | "none"
 
     def caption_for(self, method: str, prompt: str, plan: str) -> str:

@@ -35,7 +35,7 @@ class TTOConfig:
     max_evaluations: int | None = None  # optional budget in model evaluations
     sample_steps: int = 8  # denoising steps per sample
     grad_steps: int = 2  # K: keep the graph through the last K denoising steps
-    lr: float = 5e-3
+    lr: float = 1e-2
     weight_decay: float = 0.0
     max_grad_norm: float = 1.0
     rank: int = 4
@@ -44,7 +44,7 @@ class TTOConfig:
     beta_start: float = 5.0  # smooth-semantics sharpness, annealed geometrically upward
     beta_end: float = 40.0
     noise: Literal["fixed", "fresh"] = "fixed"  # same initial noise every step, or a new one
-    screen: int = 0  # draw this many seeds from the frozen model first; optimize from the best
+    screen: int = 4  # draw this many seeds from the frozen model first; optimize from the best
     gradient_checkpointing: bool = False  # recompute block activations in backward (memory for time)
     patience: int = 5  # stop when the loss has not improved for this many steps
     min_delta: float = 1e-4  # what counts as an improvement

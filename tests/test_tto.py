@@ -11,7 +11,7 @@ from test_tto_support import PixelWanReasoner, RedRightReward, redness, task_inp
 from rulec.runtime.lora import base_weights_digest
 from rulec.runtime.tto import TTOConfig, optimize, optimize_budgets
 
-CFG = dict(sample_steps=4, grad_steps=2, noise="fixed")
+CFG = dict(sample_steps=4, grad_steps=2, noise="fixed", screen=0)  # the plain loop; screening is tested on its own
 
 
 @pytest.fixture(scope="module")
@@ -141,7 +141,7 @@ def test_real_compiled_rules_drive_the_loss_down():
 def test_screening_optimizes_from_the_seed_the_rules_like_best(setup):
     reasoner, task, base_red = setup
     reward = RedRightReward(base_red + 0.5)
-    screened = optimize(reasoner, task, reward, TTOConfig(max_steps=1, screen=4, **CFG))
+    screened = optimize(reasoner, task, reward, TTOConfig(max_steps=1, **{**CFG, "screen": 4}))
     cands = screened.to_json()["screened"]
     assert [c["seed"] for c in cands] == [0, 1, 2, 3]
     best = min(cands, key=lambda c: (c["loss"], -c["rules_passed"]))
@@ -154,7 +154,7 @@ def test_screening_optimizes_from_the_seed_the_rules_like_best(setup):
 
 def test_screening_stops_at_a_seed_that_already_passes(setup):
     reasoner, task, base_red = setup
-    result = optimize(reasoner, task, RedRightReward(base_red - 0.05), TTOConfig(max_steps=5, screen=3, **CFG))
+    result = optimize(reasoner, task, RedRightReward(base_red - 0.05), TTOConfig(max_steps=5, **{**CFG, "screen": 3}))
     assert result.stopped_because == "passed" and result.steps == 0 and result.history == []
     assert len(result.to_json()["screened"]) == 1 and result.final["passed"]
     assert result.evaluations == reasoner.evaluations(4, 0)
@@ -163,7 +163,7 @@ def test_screening_stops_at_a_seed_that_already_passes(setup):
 def test_screening_stays_within_the_evaluation_budget(setup):
     reasoner, task, base_red = setup
     cost = reasoner.evaluations(4, 0)
-    result = optimize(reasoner, task, RedRightReward(base_red + 0.5), TTOConfig(max_steps=5, screen=10, max_evaluations=3 * cost, **CFG))
+    result = optimize(reasoner, task, RedRightReward(base_red + 0.5), TTOConfig(max_steps=5, max_evaluations=3 * cost, **{**CFG, "screen": 10}))
     assert len(result.to_json()["screened"]) == 3 and result.steps == 0
     assert result.stopped_because == "evaluations"
 
@@ -171,7 +171,7 @@ def test_screening_stays_within_the_evaluation_budget(setup):
 @pytest.mark.parametrize("screen", [0, 2])
 def test_one_run_at_several_budgets_equals_separate_runs(setup, screen):
     reasoner, task, base_red = setup
-    cfg = dict(max_steps=10, lr=1e-2, screen=screen, **CFG)
+    cfg = dict(CFG, max_steps=10, lr=1e-2, screen=screen)
     budgets = (20, 36, 60)
     together = optimize_budgets(reasoner, task, RedRightReward(base_red + 0.5), TTOConfig(**cfg), budgets)
     assert sorted(together) == list(budgets)
@@ -191,4 +191,4 @@ def test_budgets_that_screen_different_seed_counts_are_refused(setup):
     reasoner, task, base_red = setup
     cost = reasoner.evaluations(4, 0)
     with pytest.raises(ValueError, match="screen different numbers"):
-        optimize_budgets(reasoner, task, RedRightReward(base_red), TTOConfig(screen=4, **CFG), (2 * cost, 10 * cost))
+        optimize_budgets(reasoner, task, RedRightReward(base_red), TTOConfig(**{**CFG, "screen": 4}), (2 * cost, 10 * cost))
