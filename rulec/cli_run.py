@@ -44,7 +44,11 @@ def load_task(task_dir: Path, caption: str | None, num_frames: int | None):
         folder = load_task_folder(task_dir, ground_truth=num_frames is None and "num_frames" not in _peek_keys(task_dir))
     except InstanceError as err:
         raise RunInputError(str(err)) from None
-    if caption == "plan":
+    if caption is None:  # a video model is told the task's instruction, as in `rulec bench`
+        caption = folder.prompt or ""
+    elif caption == "none":
+        caption = ""
+    elif caption == "plan":
         if folder.meta.plan_caption is None:
             raise RunInputError(f"{task_dir}: --caption plan needs a 'plan_caption' in question_metadata.json")
         caption = folder.meta.plan_caption
@@ -167,7 +171,7 @@ def run(
     budget: Optional[int] = typer.Option(None, "--budget", help="tto: max optimization steps; best-of-n: N (default: matched to a tto run's default budget)"),
     seed: int = typer.Option(0, "--seed", help="noise seed"),
     model: Optional[str] = typer.Option(None, "--model", help="latent (the embedded default) | pixel | a Wan 2.x diffusers folder | embedded-model weights"),
-    caption: Optional[str] = typer.Option(None, "--caption", help="caption for the model ('plan': the task's plan caption; default empty)"),
+    caption: Optional[str] = typer.Option(None, "--caption", help="caption for the model: default the task's prompt.txt; 'plan': the task's plan caption; 'none': empty; or any text"),
     sample_steps: Optional[int] = typer.Option(None, "--sample-steps", help="denoising steps per sample"),
     lr: Optional[float] = typer.Option(None, "--lr", help="tto: LoRA learning rate"),
     rank: Optional[int] = typer.Option(None, "--rank", help="tto: LoRA rank"),

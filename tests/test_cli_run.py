@@ -122,7 +122,13 @@ def test_minimal_vbvr_folder_and_plan_caption(files, fake_rules, tmp_path):
     assert json.loads((tmp_path / "o2" / "report.json").read_text())["caption"] == meta["plan_caption"]
     res = invoke(minimal, "--model", wan, "--method", "base", "--sample-steps", 2, "-o", tmp_path / "o3")
     assert res.exit_code == 0, res.output
-    assert json.loads((tmp_path / "o3" / "report.json").read_text())["caption"] == ""
+    assert json.loads((tmp_path / "o3" / "report.json").read_text())["caption"] == ""  # no prompt.txt: empty
+    res = invoke(task, "--model", wan, "--method", "base", "--sample-steps", 2, "-o", tmp_path / "o4")
+    assert res.exit_code == 0, res.output
+    prompt = (task / "prompt.txt").read_text().strip()
+    assert prompt and json.loads((tmp_path / "o4" / "report.json").read_text())["caption"] == prompt  # default: the prompt
+    res = invoke(task, "--model", wan, "--method", "base", "--sample-steps", 2, "--caption", "none", "-o", tmp_path / "o5")
+    assert res.exit_code == 0 and json.loads((tmp_path / "o5" / "report.json").read_text())["caption"] == ""
 
 
 def test_missing_rules_file(files, tmp_path):
