@@ -1,5 +1,5 @@
 # Two commands do all the set-up on a fresh machine:
-#   make demo   - installs (first time only) and runs test-time optimization on a bundled task
+#   make demo   - installs (first time only), then Best-of-N and test-time optimization on a bundled task
 #   make test   - installs (first time only) and runs the test suite
 # torch 2.13.0 (CPU) is installed first: it lies on disk, and asking for a newer torch
 # would pull a multi-GB CUDA build.
@@ -20,8 +20,9 @@ $(STAMP): pyproject.toml
 install: $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/rulec compile examples/tasks/maze_00000/rules.txt
-	$(BIN)/rulec run examples/tasks/maze_00000 -o out/demo
+	$(BIN)/rulec compile examples/tasks/navigate_00000/rules.txt
+	$(BIN)/rulec run examples/tasks/navigate_00000 --method best-of-n -o out/demo-best-of-n
+	$(BIN)/rulec run examples/tasks/navigate_00000 -o out/demo
 
 test: $(STAMP)
 	OMP_NUM_THREADS=2 $(BIN)/python -m pytest

@@ -107,11 +107,13 @@ def report(
         _fail(f"no results in {out}", 1)
     summary = bench.summarize(records.values())
     if as_json:
-        typer.echo(json.dumps(summary, indent=2))
+        from rulec.runtime.bench_report import paired_differences
+
+        typer.echo(json.dumps({**summary, "paired": paired_differences(records.values())}, indent=2))
     else:
-        typer.echo(markdown_tables(summary))
+        typer.echo(markdown_tables(summary, records.values()))
     if markdown:
-        markdown.write_text(markdown_tables(summary), encoding="utf-8")
+        markdown.write_text(markdown_tables(summary, records.values()), encoding="utf-8")
     if plot:
         plot_budget(summary, plot)
     if filmstrips:

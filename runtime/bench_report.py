@@ -18,10 +18,54 @@ def _row(method: str, figures: dict[str, Any]) -> str:
     )
 
 
-def markdown_tables(summary: dict[str, Any]) -> str:
-    """An overall table and one table per family."""
+def paired_differences(records, method: str = "tto", against: tuple[str, ...] = ("best-of-n", "base"),
+                       resamples: int = 2000, seed: int = 0) -> dict[str, dict[str, dict[str, float]]]:
+    """Success of ``method`` minus each baseline's, paired by instance, at the largest budget,
+    overall and per family, with a bootstrap 95 % interval (instances resampled with replacement)."""
+    import numpy as np
+
+    records = list(records)
+    top = {m: max((r["budget"] for r in records if r["method"] == m), default=None) for m in (method, *against)}
+    outcome: dict[tuple[str, str], dict[str, bool]] = {}
+    for r in records:
+        if r["method"] in top and r["budget"] == top[r["method"]]:
+            outcome.setdefault((r["family"], r["key"].rsplit("/", 2)[0]), {})[r["method"]] = bool(r["success"])
+    rng = np.random.default_rng(seed)
+    result: dict[str, dict[str, dict[str, float]]] = {}
+    for other in against:
+        pairs = [(fam, o[method], o[other]) for (fam, _), o in sorted(outcome.items()) if method in o and other in o]
+        groups = {"overall": pairs, **{f: [p for p in pairs if p[0] == f] for f in sorted({p[0] for p in pairs})}}
+        result[other] = {}
+        for name, group in groups.items():
+            diff = np.array([float(a) - float(b) for _, a, b in group])
+            if not len(diff):
+                continue
+            boot = diff[rng.integers(0, len(diff), size=(resamples, len(diff)))].mean(1)
+            result[other][name] = {"n": len(diff), "difference": float(diff.mean()),
+                                   "low": float(np.quantile(boot, 0.025)), "high": float(np.quantile(boot, 0.975)),
+                                   "only_method": int((diff > 0).sum()), "only_other": int((diff < 0).sum())}
+    return result
+
+
+def paired_table(paired: dict[str, dict[str, dict[str, float]]], method: str = "tto") -> list[str]:
+    lines = [f"| {method} minus | group | n | difference in success | 95 % bootstrap interval | {method} only | other only |",
+             "|---|---|---|---|---|---|---|"]
+    for other, groups in paired.items():
+        for name, f in groups.items():
+            lines.append(f"| {other} | {name} | {f['n']} | {f['difference']:+.1%} | {f['low']:+.1%} … {f['high']:+.1%} "
+                         f"| {f['only_method']} | {f['only_other']} |")
+    return lines
+
+
+def markdown_tables(summary: dict[str, Any], records=None) -> str:
+    """An overall table, the paired differences (given the records), and one table per family."""
     lines = ["### Overall", "", _HEADER, "|" + "---|" * 8]
     lines += [_row(m, summary[m]) for m in METHODS if m in summary]
+    if records is not None and "tto" in summary:
+        paired = paired_differences(records)
+        if any(paired.values()):
+            lines += ["", "### Paired differences at the largest budget (TTO minus a baseline, same instances)", ""]
+            lines += paired_table(paired)
     methods = [m for m in METHODS if m in summary]
     if any(summary[m]["checks"] for m in methods):
         lines += ["", "### Independent scorer sub-checks passed (share of the instances that have the check)", ""]
@@ -135,8 +179,9 @@ def plot_filmstrips(out_dir: Path, records: dict[str, dict[str, Any]], budget: i
                 ax.set_ylabel(f"{family} #{record['index']}\n{method}", fontsize=8, rotation=0, ha="right", va="center")
         axes[r, -1].text(1.08, 0.5, verdict, transform=axes[r, -1].transAxes, fontsize=7, va="center",
                          color="#2e7d32" if record["success"] else "#c62828")
-    fig.suptitle(f"One instance per family at {budget} evaluations: base, Best-of-N, TTO (border: independent scorer)", fontsize=9)
     fig.tight_layout()
+    fig.suptitle(f"One instance per family at {budget} evaluations: base, Best-of-N, TTO (border: independent scorer)",
+                 fontsize=9, y=1.0, va="bottom")
     png.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(png, bbox_inches="tight")
     plt.close(fig)

@@ -23,13 +23,18 @@ def to_uint8(video) -> np.ndarray:
     return (arr.transpose(0, 2, 3, 1) * 255.0 + 0.5).astype(np.uint8)
 
 
-def filmstrip(frames: np.ndarray, max_frames: int = 16) -> np.ndarray:
-    """Frames (T, H, W, 3) side by side (evenly subsampled to at most ``max_frames``), 1-px white gaps."""
+def filmstrip(frames: np.ndarray, max_frames: int = 16, min_size: int = 96) -> np.ndarray:
+    """Frames (T, H, W, 3) side by side (evenly subsampled to at most ``max_frames``), each
+    enlarged (nearest) to at least ``min_size`` pixels and framed by 3-px dark grey gaps, so
+    white scenes stay apart on a white page."""
     idx = np.linspace(0, len(frames) - 1, min(max_frames, len(frames))).round().astype(int)
-    h, w = frames.shape[1:3]
-    strip = np.full((h, len(idx) * (w + 1) - 1, 3), 255, dtype=np.uint8)
+    scale = max(1, -(-min_size // max(frames.shape[1:3])))
+    h, w = frames.shape[1] * scale, frames.shape[2] * scale
+    gap = 3
+    strip = np.full((h + 2 * gap, len(idx) * (w + gap) + gap, 3), 90, dtype=np.uint8)
     for k, i in enumerate(idx):
-        strip[:, k * (w + 1) : k * (w + 1) + w] = frames[i]
+        x = gap + k * (w + gap)
+        strip[gap:gap + h, x:x + w] = frames[i].repeat(scale, 0).repeat(scale, 1)
     return strip
 
 
