@@ -42,6 +42,12 @@ def close_goal(target: str, free: str | None = None) -> str:
     return f"goal    close   : at end path_distance(agent, {target}, {free}) < {END_PATH_DISTANCE}\n"
 
 
+def visit_goal(target: str) -> str:
+    """The distance-shaped visit of a pad on the way: ``then`` alone says little about how far the
+    agent passes from the pad, this pulls the closest frame of the path onto it."""
+    return f"goal    visit   : eventually distance(agent, {target}) < {END_DISTANCE}\n"
+
+
 def header(family: str, prompt: str, agent_hex: str) -> str:
     return f'task {family} "{prompt}"\n\nobject agent = color("{agent_hex}", tol={COLOR_TOL})\n'
 

@@ -45,6 +45,7 @@ def make(seed: int) -> Instance:
         rules.header(NAME, prompt, world.PALETTE[col["agent"]])
         + f'region first  = color("{world.PALETTE[col["first"]]}", tol={rules.COLOR_TOL}) at start\n'
         + f'region second = color("{world.PALETTE[col["second"]]}", tol={rules.COLOR_TOL}) at start\n\n'
+        + rules.visit_goal("first")
         + "goal    order   : inside(agent, first) then inside(agent, second)\n"
         + "goal    stop    : at end inside(agent, second)\n"
         + rules.close_goal("second")
