@@ -247,7 +247,7 @@ def test_tto_judges_each_step_on_the_saved_render_at_no_extra_cost():
     r = LatentReasoner.random_init(0, SMALL)
     task = as_task(scene_image(), "Move the red disc.")
     reward = compile_rules('object agent = color("#e53935")\ngoal one : at start present(agent)\n', num_frames=16).to_reward()
-    cfg = TTOConfig(max_steps=3, sample_steps=2, grad_steps=1)
+    cfg = TTOConfig(max_steps=3, sample_steps=2, grad_steps=1, screen=0)  # the loop itself, not screening
     result = optimize(r, task, reward, cfg)
     assert result.stopped_because == "passed" and result.steps == 0
     assert result.evaluations == r.evaluations(2, 1)  # the step's own sample, no confirming re-sample
