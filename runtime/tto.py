@@ -265,21 +265,15 @@ def _optimize_attached(reasoner, task, reward, config, spec, name, on_step, limi
         if best_key is None or key > best_key:
             best_key, best = key, _Best(lora_state_dict(transformer, name), seed, step)
 
-        if record.passed and saved is not None:
-            confirmed = (saved.detach(), verdict, seed)
-            best = _Best(lora_state_dict(transformer, name), seed, step)
-            history.append(record)
-            if on_step:
-                on_step(record)
-            stopped_because = "passed"
-            break
         if record.passed:
-            # the verdict that counts is on the full decode (a surrogate decoder may differ)
-            with torch.no_grad():
-                confirm_video = reasoner.sample(task, seed=seed, num_steps=config.sample_steps, grad_steps=0, final=True)
-                confirm_report = reward(confirm_video, beta=config.beta_end)
-            evaluations += reasoner.evaluations(config.sample_steps, 0)
-            record.evaluations = evaluations
+            if saved is not None:  # judged on the saved video already
+                confirm_video, confirm_report = saved.detach(), verdict
+            else:  # the verdict that counts is on the full decode (a surrogate decoder may differ)
+                with torch.no_grad():
+                    confirm_video = reasoner.sample(task, seed=seed, num_steps=config.sample_steps, grad_steps=0, final=True)
+                    confirm_report = reward(confirm_video, beta=config.beta_end)
+                evaluations += reasoner.evaluations(config.sample_steps, 0)
+                record.evaluations = evaluations
             if bool(confirm_report.passed[0]):
                 confirmed = (confirm_video, confirm_report, seed)
                 best = _Best(lora_state_dict(transformer, name), seed, step)
