@@ -17,14 +17,12 @@ to solve a task.
 from __future__ import annotations
 
 import argparse
-import json
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from rulec.runtime import clips, latent_render, latent_scene, world
+from rulec.runtime import clips, latent_render, latent_scene, train_loop, world
 from rulec.runtime.latent_model import ASSETS, STEM, LatentConfig, LatentVGM, first_frame_latent, load, num_parameters, save
 from rulec.runtime.toy_train import HELD_OUT_SEED_BASE, load_state, save_state
 
@@ -134,7 +132,7 @@ def train(args: argparse.Namespace) -> int:
     print(f"latent VGM: {num_parameters(model):,} parameters; at step {step} ({wall / 60:.1f} min trained); "
           f"training to step {args.steps}, at most {args.max_minutes} min this run", flush=True)
 
-    def checkpoint() -> None:
+    def checkpoint(step: int, wall: float) -> None:
         config.training = {
             "steps": step, "train_minutes": round(wall / 60, 1), "seed": args.seed, "batch": args.batch,
             "lr": args.lr, "ema_decay": args.ema, "weights": "EMA", "clips": "runtime/clips.py",
@@ -144,34 +142,12 @@ def train(args: argparse.Namespace) -> int:
         save_state(state_path, model.state_dict(), _ema_tensors(model, ema), opt.state_dict(),
                    {"step": step, "wall": wall, "ema_step": ema.optimization_step})
 
-    run_start = time.time()
-    model.train()
-    with log_path.open("a") as log:
-        while step < args.steps:
-            if time.time() - run_start > args.max_minutes * 60:
-                print(f"time budget of {args.max_minutes} min reached at step {step}", flush=True)
-                break
-            t0 = time.time()
-            lr = args.lr * min(1.0, (step + 1) / args.warmup)
-            for g in opt.param_groups:
-                g["lr"] = lr
-            data = training_batch(step, args.batch, args.seed)
-            loss = loss_fn(model, data, torch.Generator().manual_seed(args.seed * 1_000_003 + step))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            ema.step(model.parameters())
-            step += 1
-            dt = time.time() - t0
-            wall += dt
-            log.write(json.dumps({"step": step, "loss": loss.item(), "sec": round(dt, 3), "lr": lr}) + "\n")
-            if step % args.log_every == 0:
-                log.flush()
-                print(f"step {step} loss {loss.item():.4f} {dt:.2f}s/step total {wall / 60:.1f} min", flush=True)
-            if step % args.ckpt_every == 0:
-                checkpoint()
-    checkpoint()
+    def batch_loss(step: int) -> torch.Tensor:
+        data = training_batch(step, args.batch, args.seed)
+        return loss_fn(model, data, torch.Generator().manual_seed(args.seed * 1_000_003 + step))
+
+    step, wall = train_loop.run(model, opt, args, step=step, wall=wall, log_path=log_path, batch_loss=batch_loss,
+                                after_update=lambda step: ema.step(model.parameters()), checkpoint=checkpoint)
     print(f"saved EMA weights at step {step} ({wall / 60:.1f} min of training) to {out}", flush=True)
     return 0
 

@@ -17,13 +17,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import time
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from rulec.runtime import clips
+from rulec.runtime import clips, train_loop
 from rulec.runtime.toy_model import ASSETS, WEIGHTS_FILE, ToyConfig, ToyVGM, load, num_parameters, save
 
 DEFAULT_STATE = Path("/tmp/rulec_toy_vgm/state.safetensors")
@@ -143,7 +142,7 @@ def train(args: argparse.Namespace) -> int:
     print(f"toy VGM: {num_parameters(model):,} parameters; training to step {args.steps}, "
           f"at most {args.max_minutes} min this run", flush=True)
 
-    def checkpoint() -> None:
+    def checkpoint(step: int, wall: float) -> None:
         config.training = {
             "steps": step, "train_minutes": round(wall / 60, 1), "seed": args.seed, "batch": args.batch,
             "lr": args.lr, "ema_decay": args.ema, "weights": "EMA", "loss_runs": history,
@@ -157,41 +156,21 @@ def train(args: argparse.Namespace) -> int:
             ema_model.eval()
             filmstrip(ema_model, state_path.parent / f"film_{step:05d}.png")
 
-    run_start = time.time()
-    model.train()
-    with log_path.open("a") as log:
-        while step < args.steps:
-            if time.time() - run_start > args.max_minutes * 60:
-                print(f"time budget of {args.max_minutes} min reached at step {step}", flush=True)
-                break
-            t0 = time.time()
-            lr = args.lr * min(1.0, (step + 1) / args.warmup)
-            for g in opt.param_groups:
-                g["lr"] = lr
-            x0, captions = clip_batch(step, args.batch, args.seed)
-            gen = torch.Generator().manual_seed(args.seed * 1_000_003 + step)
-            loss = loss_fn(model, x0, captions, gen, space=args.loss)
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            opt.step()
-            decay = min(args.ema, (1 + step) / (10 + step))
-            with torch.no_grad():
-                for k, v in model.state_dict().items():
-                    if v.dtype.is_floating_point:
-                        ema[k].lerp_(v, 1 - decay)
-                    else:
-                        ema[k].copy_(v)
-            step += 1
-            dt = time.time() - t0
-            wall += dt
-            log.write(json.dumps({"step": step, "loss": loss.item(), "sec": round(dt, 3), "lr": lr}) + "\n")
-            if step % args.log_every == 0:
-                log.flush()
-                print(f"step {step} loss {loss.item():.4f} {dt:.2f}s/step total {wall / 60:.1f} min", flush=True)
-            if step % args.ckpt_every == 0:
-                checkpoint()
-    checkpoint()
+    def batch_loss(step: int) -> torch.Tensor:
+        x0, captions = clip_batch(step, args.batch, args.seed)
+        return loss_fn(model, x0, captions, torch.Generator().manual_seed(args.seed * 1_000_003 + step), space=args.loss)
+
+    def update_ema(step: int) -> None:
+        decay = min(args.ema, (1 + step) / (10 + step))
+        with torch.no_grad():
+            for k, v in model.state_dict().items():
+                if v.dtype.is_floating_point:
+                    ema[k].lerp_(v, 1 - decay)
+                else:
+                    ema[k].copy_(v)
+
+    step, wall = train_loop.run(model, opt, args, step=step, wall=wall, log_path=log_path, batch_loss=batch_loss,
+                                after_update=update_ema, checkpoint=checkpoint)
     print(f"saved EMA weights at step {step} ({wall / 60:.1f} min of training) to {out}", flush=True)
     return 0
 
