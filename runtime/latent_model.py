@@ -25,7 +25,7 @@ from torch import nn
 
 from rulec.runtime import world
 from rulec.runtime.latent_scene import DESCRIPTOR_DIM, MAX_OBJECTS
-from rulec.runtime.toy_model import VOCAB, CaptionEncoder, tokenize
+from rulec.runtime.toy_model import VOCAB, CaptionEncoder, tiny_wan_kwargs, tokenize
 from rulec.runtime.weights import config_to_json, load_model, save_model
 
 ASSETS = Path(__file__).resolve().parent / "assets"
@@ -55,20 +55,7 @@ class LatentConfig:
     training: dict = field(default_factory=dict)  # steps, minutes, recipe (informative)
 
     def wan_kwargs(self) -> dict:
-        return dict(
-            patch_size=(self.num_frames, 1, 1),
-            num_attention_heads=self.num_attention_heads,
-            attention_head_dim=self.attention_head_dim,
-            in_channels=LATENT_CHANNELS + DESCRIPTOR_DIM,
-            out_channels=LATENT_CHANNELS,
-            text_dim=self.text_dim,
-            freq_dim=256,
-            ffn_dim=self.ffn_dim,
-            num_layers=self.num_layers,
-            cross_attn_norm=True,
-            qk_norm="rms_norm_across_heads",
-            rope_max_seq_len=1024,
-        )
+        return tiny_wan_kwargs(self, (self.num_frames, 1, 1), LATENT_CHANNELS + DESCRIPTOR_DIM, LATENT_CHANNELS)
 
     def to_json(self) -> str:
         return config_to_json(self)

@@ -65,20 +65,7 @@ class ToyConfig:
         return 3 + 3 + 1  # noisy video, first frame, first-frame mask
 
     def wan_kwargs(self) -> dict:
-        return dict(
-            patch_size=tuple(self.patch_size),
-            num_attention_heads=self.num_attention_heads,
-            attention_head_dim=self.attention_head_dim,
-            in_channels=self.in_channels,
-            out_channels=3,
-            text_dim=self.text_dim,
-            freq_dim=256,
-            ffn_dim=self.ffn_dim,
-            num_layers=self.num_layers,
-            cross_attn_norm=True,
-            qk_norm="rms_norm_across_heads",
-            rope_max_seq_len=1024,
-        )
+        return tiny_wan_kwargs(self, tuple(self.patch_size), self.in_channels, 3)
 
     def to_json(self) -> str:
         return config_to_json(self)
@@ -86,6 +73,24 @@ class ToyConfig:
     @classmethod
     def from_json(cls, text: str, where: str = "config") -> ToyConfig:
         return config_from_json(cls, text, where)
+
+
+def tiny_wan_kwargs(config, patch_size: tuple[int, int, int], in_channels: int, out_channels: int) -> dict:
+    """``WanTransformer3DModel`` arguments of an embedded model: its sizes from ``config``, the rest fixed."""
+    return dict(
+        patch_size=patch_size,
+        num_attention_heads=config.num_attention_heads,
+        attention_head_dim=config.attention_head_dim,
+        in_channels=in_channels,
+        out_channels=out_channels,
+        text_dim=config.text_dim,
+        freq_dim=256,
+        ffn_dim=config.ffn_dim,
+        num_layers=config.num_layers,
+        cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=1024,
+    )
 
 
 def tokenize(caption: str, vocab: tuple[str, ...], length: int) -> list[int]:
