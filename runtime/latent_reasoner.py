@@ -114,22 +114,25 @@ class LatentReasoner(Reasoner):
         scene["context"] = self.model.context(first.unsqueeze(0), self.model.caption_ids([task.caption]))
         return scene
 
-    def generate(self, task: TaskInput, *, seed: int, num_steps: int | None = None, grad_steps: int = 0,
-                 batch_size: int = 1, final: bool = True) -> Sample:
-        """Latent and video; ``final`` picks the hard (saved) or soft (differentiable) render."""
+    def _sample_latent(self, task: TaskInput, seed: int, num_steps: int | None, grad_steps: int, batch_size: int):
+        """The batched scene and a sampled latent for it (the one place both renders start from)."""
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
         steps = self.default_steps if num_steps is None else int(num_steps)
         scene = {k: v.expand(batch_size, *v.shape[1:]) for k, v in self.encode(task).items()}
         latent = sample_latents(self.model, scene["descriptors"], scene["context"], seed=seed,
                                 num_steps=steps, grad_steps=grad_steps)
+        return scene, latent
+
+    def generate(self, task: TaskInput, *, seed: int, num_steps: int | None = None, grad_steps: int = 0,
+                 batch_size: int = 1, final: bool = True) -> Sample:
+        """Latent and video; ``final`` picks the hard (saved) or soft (differentiable) render."""
+        scene, latent = self._sample_latent(task, seed, num_steps, grad_steps, batch_size)
         return Sample(latent, latent_render.render(scene, latent, hard=final))
 
     def sample_renders(self, task: TaskInput, *, seed: int, num_steps: int, grad_steps: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
         """The soft render to optimize and the hard (saved) render of the same latent: no extra evaluation."""
-        steps = self.default_steps if num_steps is None else int(num_steps)
-        scene = self.encode(task)
-        latent = sample_latents(self.model, scene["descriptors"], scene["context"], seed=seed, num_steps=steps, grad_steps=grad_steps)
+        scene, latent = self._sample_latent(task, seed, num_steps, grad_steps, 1)
         with torch.no_grad():
             saved = latent_render.render(scene, latent.detach(), hard=True)
         return latent_render.render(scene, latent, hard=False), saved
