@@ -59,8 +59,23 @@ def _print_diagnostics(diagnostics, source: str, name: str) -> None:
         console.print()
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            typer.echo(f"rulec {version('rulec')}")
+        except PackageNotFoundError:  # run from a source tree that is not installed
+            from rulec import __version__
+
+            typer.echo(f"rulec {__version__}")
+        raise typer.Exit(0)
+
+
 @app.callback()
-def _root() -> None:
+def _root(
+    version: bool = typer.Option(False, "--version", callback=_version, is_eager=True, help="print the version and exit"),
+) -> None:
     """rulec: rules text -> checked graph -> differentiable reward -> test-time optimization."""
 
 
@@ -70,7 +85,9 @@ def compile_command(
     format: Format = typer.Option(Format.text, "--format", "-f", help="text (summary and rule trees), json or dot"),
     frames: Optional[int] = typer.Option(None, "--frames", min=1, help="video length: windows past it are errors"),
 ) -> None:
-    """Check rules files and print their graph. Exit 0 if all are valid, 1 if any is invalid."""
+    """Check rules files and print their graph. Exit 0 if all are valid, 1 if any is invalid.
+
+    ``-f json`` prints a list with one object per file, for one file too."""
     from rulec.compile import compile_rules, read_rules
     from rulec.diagnostics import RulesError
 
@@ -108,7 +125,7 @@ def compile_command(
             else:
                 _print_report(compiled)
     if format == Format.json:
-        sys.stdout.write(json.dumps(outputs[0] if len(outputs) == 1 else outputs, indent=2) + "\n")
+        sys.stdout.write(json.dumps(outputs, indent=2) + "\n")  # always a list: one shape for scripts
     raise typer.Exit(status)
 
 

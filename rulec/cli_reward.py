@@ -1,7 +1,10 @@
 """``rulec check`` and ``rulec explain``: a rules file as a scorer for a video.
 
-Thin shell over :mod:`rulec.check` and :mod:`rulec.explain`. Exit codes: 0 every rule
-passes, 1 some rule fails (or the rules do not compile), 2 unreadable input.
+Thin shell over :mod:`rulec.check` and :mod:`rulec.explain`. Exit codes of ``check``: 0
+every rule passes, 1 some rule fails, 2 unusable input (a missing or unreadable file, rules
+that do not compile or do not fit the video), so a script can tell a failing video from a
+broken call; under ``--json`` exit 2 prints an error object (rulec.verdict) instead of text.
+``explain`` exits 0 once the report is written, whatever the verdict (it is in the report).
 """
 
 from __future__ import annotations
@@ -11,23 +14,31 @@ from pathlib import Path
 import typer
 
 
-def _judge(rules: Path, video: Path):
-    """Compile and check, turning every input problem into a message and an exit code."""
+def _judge(rules: Path, video: Path, as_json: bool = False, keep_frames: bool = True):
+    """Compile and check, turning every input problem into a message (or, with ``as_json``,
+    a JSON error object on stdout) and exit code 2."""
     from rulec.check import check_file
     from rulec.diagnostics import RulesError
     from rulec.runtime.video_io import VideoReadError
 
+    def unusable(kind: str, message: str, diagnostics: list | None = None):
+        if as_json:
+            from rulec.jsonout import dumps
+            from rulec.verdict import error
+
+            typer.echo(dumps(error(kind, message, diagnostics), indent=2))
+        else:
+            typer.echo(message if kind == "rules" else f"error: {message}", err=True)
+        return typer.Exit(2)
+
     if not rules.is_file():
-        typer.echo(f"error: rules file not found: {rules}", err=True)
-        raise typer.Exit(2)
+        raise unusable("input", f"rules file not found: {rules}")
     try:
-        return check_file(rules, video)
+        return check_file(rules, video, keep_frames=keep_frames)
     except VideoReadError as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(2) from None
+        raise unusable("video", str(err)) from None
     except RulesError as err:
-        typer.echo(str(err), err=True)
-        raise typer.Exit(1) from None
+        raise unusable("rules", str(err), [d.to_json() for d in err.diagnostics]) from None
 
 
 def _print_table(result) -> None:
@@ -37,7 +48,7 @@ def _print_table(result) -> None:
     from rulec.check import frame_ranges
 
     data = result.report.to_json(0)
-    table = Table(title=f"{result.compiled.source_name} on {result.frames.shape[0]} frames")
+    table = Table(title=f"{result.compiled.source_name} on {result.num_frames} frames")
     for column in ("kind", "rule", "verdict", "robustness", "failing frames"):
         table.add_column(column)
     for rule in data["rules"]:
@@ -54,8 +65,8 @@ def check(
     video: Path = typer.Argument(..., help="mp4/gif/webm file or a folder of PNG frames"),
     as_json: bool = typer.Option(False, "--json", help="print the verdicts as JSON"),
 ) -> None:
-    """Judge a video against a rules file: exit 0 iff every rule passes."""
-    result = _judge(rules, video)
+    """Judge a video against a rules file: exit 0 every rule passes, 1 one fails, 2 unusable input."""
+    result = _judge(rules, video, as_json, keep_frames=False)  # streamed: verdicts need no pixels kept
     if as_json:
         from rulec.jsonout import dumps
 
@@ -70,12 +81,16 @@ def explain(
     video: Path = typer.Argument(..., help="mp4/gif/webm file or a folder of PNG frames"),
     out: Path = typer.Option(Path("report.html"), "-o", "--out", help="report.html or report.png"),
 ) -> None:
-    """Write a visual report: the filmstrip with tracks and regions, and each rule over time."""
+    """Write a visual report: the filmstrip with tracks and regions, and each rule over time.
+
+    Exits 0 once the report is written, whatever the verdict; 2 on unusable input."""
+    from rulec.cli_common import prepare_output
     from rulec.explain import write_report
 
     if out.suffix.lower() not in (".html", ".png"):
         typer.echo(f"error: --out must end in .html or .png, got {out}", err=True)
         raise typer.Exit(2)
+    prepare_output(out)
     result = _judge(rules, video)
     write_report(result, out)
     typer.echo(f"wrote {out} ({'PASS' if bool(result.report.passed[0]) else 'FAIL'})")

@@ -78,20 +78,13 @@ class RewardReport:
         """(B,) how many rules pass."""
         return torch.stack([r.passed for r in self.rules], dim=-1).sum(-1)
 
-    def to_json(self, index: int = 0) -> dict[str, Any]:
-        """The report of sample ``index`` as plain JSON data (smooth values only if computed)."""
-        rules = []
-        for r in self.rules:
-            entry = {"name": r.name, "kind": r.kind, "weight": r.weight, "passed": bool(r.passed[index]), "robustness": float(r.exact[index])}
-            if self.has_smooth:
-                entry["smooth"] = float(r.smooth[index])
-            entry["failed_frames"] = r.failed_frames(index)
-            rules.append(entry)
-        data: dict[str, Any] = {"passed": bool(self.passed[index])}
-        if self.has_smooth:
-            data["loss"] = float(self.sample_loss[index])
-        data["rules"] = rules
-        return data
+    def to_dict(self, index: int = 0) -> dict[str, Any]:
+        """Sample ``index`` as a verdict of the one schema (rulec.verdict, docs/verdict.schema.json)."""
+        from rulec.verdict import verdict
+
+        return verdict(self, index)
+
+    to_json = to_dict  # the older name, kept for callers of the library
 
 
 class RewardModule(nn.Module):

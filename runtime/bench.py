@@ -344,6 +344,7 @@ class ItemRunner:
                 "partial": float(verdict.partial),
                 "checks": {k: bool(v) for k, v in verdict.checks.items()},
                 "rules_passed": bool(result.final["passed"]),
+                "verdict": result.final,  # the rules' own verdict, of the one schema (rulec.verdict)
                 "evaluations": int(result.evaluations),
                 "steps": int(getattr(result, "steps", 0)),
                 "wall_time": wall_time,  # of the whole run, shared by the budgets it covered

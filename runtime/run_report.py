@@ -68,8 +68,8 @@ def write_visual_report(
     if history:
         ax = fig.add_subplot(grid[2])
         steps = [h["step"] for h in history]
-        for rule in history[0]["rules"]:
-            ax.plot(steps, [h["rules"][rule]["exact"] for h in history], marker="o", ms=3, label=rule)
+        for i, rule in enumerate(history[0]["rules"]):  # the verdict's rule list: same order at every step
+            ax.plot(steps, [h["rules"][i]["robustness"] for h in history], marker="o", ms=3, label=rule["name"])
         ax.axhline(0.0, color="black", lw=0.8)
         ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax.set_xlabel("optimization step")

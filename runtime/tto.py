@@ -82,7 +82,7 @@ class StepRecord:
     seed: int
     beta: float
     loss: float
-    rules: dict[str, dict[str, float | bool]]
+    rules: list[dict[str, Any]]  # the verdict's rule entries (rulec.verdict)
     rules_passed: int
     passed: bool
     evaluations: int  # cumulative, after this step
@@ -122,22 +122,12 @@ class TTOResult:
 
 
 def summarize(report, index: int = 0) -> dict[str, Any]:
-    """Plain-number summary of one sample of a RewardReport (for histories and report.json)."""
-    rules = {
-        r.name: {
-            "kind": getattr(r, "kind", "goal"),
-            "exact": float(r.exact[index].detach()),
-            "smooth": float(r.smooth[index].detach()),
-            "passed": bool(r.passed[index]),
-        }
-        for r in report.rules
-    }
-    return {
-        "loss": float(report.sample_loss[index].detach()),
-        "passed": bool(report.passed[index]),
-        "rules_passed": sum(v["passed"] for v in rules.values()),
-        "rules": rules,
-    }
+    """One sample of a RewardReport as a verdict (rulec.verdict: the schema of every output)."""
+    from rulec.verdict import verdict
+
+    data = verdict(report, index)
+    data.setdefault("loss", float(report.sample_loss[index].detach()))  # runs rank samples by it, exact-only too
+    return data
 
 
 def _finite_grads(params: list[torch.nn.Parameter]) -> bool:
@@ -256,7 +246,7 @@ def _optimize_attached(reasoner, task, reward, config, spec, name, on_step, limi
             seed=seed,
             beta=beta,
             loss=float(report.sample_loss[0].detach()),
-            rules={k: {kk: vv for kk, vv in v.items() if kk != "kind"} for k, v in summary["rules"].items()},
+            rules=summary["rules"],
             rules_passed=summary["rules_passed"],
             passed=summary["passed"],
             evaluations=evaluations,

@@ -54,12 +54,16 @@ def test_missing_file_and_usage_errors_exit_2(tmp_path):
 def test_json_format():
     result = runner.invoke(app, ["compile", str(ROOT / "examples/maze.rules"), "--format", "json"])
     assert result.exit_code == 0
-    data = json.loads(result.stdout)
+    listed = json.loads(result.stdout)
+    assert isinstance(listed, list) and len(listed) == 1  # a list for one file too
+    data = listed[0]
     assert data["ok"] and data["task"] == "maze" and len(data["rules"]) >= 2
     bad = runner.invoke(app, ["compile", str(ROOT / "tests/golden/three_mistakes.rules"), "-f", "json"])
     assert bad.exit_code == 1
-    data = json.loads(bad.stdout)
+    (data,) = json.loads(bad.stdout)
     assert not data["ok"] and [e["code"] for e in data["errors"]] == ["E102", "E201", "E301"]
+    two = runner.invoke(app, ["compile", str(ROOT / "examples/maze.rules"), str(ROOT / "examples/navigate.rules"), "-f", "json"])
+    assert two.exit_code == 0 and [d["task"] for d in json.loads(two.stdout)] == ["maze", "navigate"]
 
 
 def test_dot_format():

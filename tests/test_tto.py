@@ -10,6 +10,7 @@ from test_tto_support import PixelWanReasoner, RedRightReward, redness, task_inp
 
 from rulec.runtime.lora import base_weights_digest
 from rulec.runtime.tto import TTOConfig, optimize, optimize_budgets
+from rulec.verdict import rule_map
 
 CFG = dict(sample_steps=4, grad_steps=2, noise="fixed", screen=0)  # the plain loop; screening is tested on its own
 
@@ -32,7 +33,7 @@ def test_loss_falls_and_verdict_flips_where_base_fails(setup):
     losses = [r.loss for r in result.history]
     assert losses[-1] < losses[0]
     assert result.stopped_because == "passed"
-    assert result.final["passed"] and result.final["rules"]["red_right"]["passed"]
+    assert result.final["passed"] and rule_map(result.final)["red_right"]["passed"]
     assert float(redness(result.video[None])[0, -1]) > base_red + 0.03
     assert 0 < result.steps < 20
 
@@ -135,7 +136,7 @@ def test_real_compiled_rules_drive_the_loss_down():
     losses = [r.loss for r in result.history]
     assert not result.history[0].passed
     assert losses[-1] < losses[0]
-    assert set(result.final["rules"]) == {r.name for r in reward(result.video[None]).rules}
+    assert [r["name"] for r in result.final["rules"]] == [r.name for r in reward(result.video[None]).rules]
 
 
 def test_screening_optimizes_from_the_seed_the_rules_like_best(setup):

@@ -1,7 +1,8 @@
 """Shared helpers for the TTO/baseline/Wan/CLI tests: a fake reward and a tiny Wan folder.
 
 The fake reward has the RewardModule interface of the contract (``report = reward(video,
-beta=...)`` with ``.rules``, ``.sample_loss``, ``.loss``, ``.passed``) and scores something
+beta=...)`` with ``.rules`` (each with ``failed_frames()``), ``.sample_loss``, ``.loss``, ``.passed``,
+``.has_smooth``: what a verdict is built from) and scores something
 a random-init model can be pushed toward: how red the right half of the last frame is.
 """
 
@@ -23,6 +24,9 @@ class FakeRule:
     passed: torch.Tensor
     trace: torch.Tensor
 
+    def failed_frames(self, index: int = 0) -> list[int]:
+        return [] if bool(self.passed[index]) else [t for t, v in enumerate(self.trace[index].tolist()) if v <= 0]
+
 
 @dataclass
 class FakeReport:
@@ -30,6 +34,7 @@ class FakeReport:
     sample_loss: torch.Tensor
     loss: torch.Tensor
     passed: torch.Tensor
+    has_smooth: bool = True
 
 
 def redness(video: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,5 @@
+"""``python -m rulec``: the same command line as ``rulec``."""
+
+from rulec.cli import main
+
+main()

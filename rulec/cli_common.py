@@ -1,0 +1,22 @@
+"""What every ``rulec`` command does the same way: output paths (made before any work)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def prepare_output(path: Path, *, folder: bool = False) -> Path:
+    """Create ``path`` (a folder) or its parent folder now, so a bad output path fails in a
+    second with a clear message (exit code 2), not after all the work with a traceback."""
+    target = path if folder else path.parent
+    if folder and path.exists() and not path.is_dir():
+        typer.echo(f"error: output path exists and is not a folder: {path}", err=True)
+        raise typer.Exit(2)
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        typer.echo(f"error: cannot create the output folder {target}: {err.strerror or err}", err=True)
+        raise typer.Exit(2) from None
+    return path
