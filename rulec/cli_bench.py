@@ -47,6 +47,9 @@ def run(
         return
     if out is None:
         _fail("missing -o/--out: the results folder")
+    from rulec.cli_common import prepare_output
+
+    prepare_output(out, folder=True)  # before any task folder is read
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from rulec.runtime import bench, tasks
@@ -102,6 +105,11 @@ def report(
 
     if not out.is_dir():
         _fail(f"no results folder at {out}")
+    from rulec.cli_common import prepare_output
+
+    for extra in (markdown, plot, filmstrips):
+        if extra is not None:
+            prepare_output(extra)
     records = bench.load_results(out)
     if not records:
         _fail(f"no results in {out}", 1)

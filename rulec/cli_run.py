@@ -13,12 +13,15 @@ import json
 import os
 import shutil
 import tempfile
+from enum import Enum
 from pathlib import Path
 from typing import Optional
 
 import typer
 
 METHODS = ("tto", "best-of-n", "base")
+#: ``--method`` as a choice (so ``--help`` lists it), made from METHODS
+Method = Enum("Method", {m.replace("-", "_"): m for m in METHODS}, type=str)
 
 
 class RunInputError(Exception):
@@ -167,7 +170,7 @@ def run(
     task_dir: Path = typer.Argument(..., help="task folder (first_frame.png, prompt.txt, rules.txt, ...)"),
     out: Path = typer.Option(..., "-o", "--out", help="output folder"),
     rules: Optional[Path] = typer.Option(None, "--rules", help="rules file (default: TASK_DIR/rules.txt)"),
-    method: str = typer.Option("tto", "--method", help="tto | best-of-n | base"),
+    method: Method = typer.Option(Method.tto, "--method", help="test-time optimization, Best-of-N at a matched budget, or the base sample"),
     budget: Optional[int] = typer.Option(None, "--budget", help="tto: max optimization steps; best-of-n: N (default: matched to a tto run's default budget)"),
     seed: int = typer.Option(0, "--seed", help="noise seed"),
     model: Optional[str] = typer.Option(None, "--model", help="latent (the embedded default) | pixel | a Wan 2.x diffusers folder | embedded-model weights"),
@@ -179,8 +182,11 @@ def run(
     num_frames: Optional[int] = typer.Option(None, "--frames", help="frames to generate (default: the ground truth's length, else 16)"),
 ) -> None:
     """Run test-time optimization (or a baseline) on one task; write video, LoRA and reports to OUT/."""
+    from rulec.cli_common import prepare_output
+
+    prepare_output(out)  # the folder OUT sits in; OUT itself appears only when the run finished
     try:
-        _run(task_dir, out, rules, method, budget, seed, model, caption, sample_steps, lr, rank, num_frames, screen)
+        _run(task_dir, out, rules, Method(method).value, budget, seed, model, caption, sample_steps, lr, rank, num_frames, screen)
     except RunInputError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(err.code) from None

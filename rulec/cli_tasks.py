@@ -168,7 +168,9 @@ def show(
     from rulec.runtime.tasks import InstanceError, load_instance
     from rulec.runtime.tasks.figures import sheet
     from rulec.runtime.video_io import VideoReadError, read_video
+    from rulec.cli_common import prepare_output
 
+    prepare_output(out)
     try:
         inst = load_instance(folder)
         frames = inst.ground_truth if video is None else read_video(video)

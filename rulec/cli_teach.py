@@ -38,7 +38,7 @@ def teach_command(
     backend: BackendName = typer.Option(BackendName.openai, "--backend", help="Where the answers come from."),
     base_url: Optional[str] = typer.Option(None, "--base-url", envvar="OPENAI_BASE_URL", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1 (API key: $OPENAI_API_KEY)."),
     model: Optional[str] = typer.Option(None, "--model", envvar="RULEC_TEACHER_MODEL", help="Served model name (openai) or local model folder (transformers)."),
-    output: Optional[Path] = typer.Option(None, "-o", "--output", help="Write the rules here (default: print them)."),
+    output: Optional[Path] = typer.Option(None, "-o", "--out", "--output", help="Write the rules here (default: print them)."),
     rounds: int = typer.Option(3, "--rounds", min=0, help="Repair rounds after the first answer."),
     timeout: float = typer.Option(120.0, "--timeout", min=0.1, help="Seconds for one answer, in all (retries and a slow server included)."),
     deadline: Optional[float] = typer.Option(None, "--deadline", min=0.1, help="Seconds for the whole repair loop (default: --timeout times the number of answers)."),
@@ -61,6 +61,10 @@ def teach_command(
         raise _fail(str(err), 2)
     if not model:
         raise _fail("--model is required (or set RULEC_TEACHER_MODEL)", 2)
+    if output:
+        from rulec.cli_common import prepare_output
+
+        prepare_output(output)  # before the model is asked
     log_path = log or (output.with_name(output.name + ".teach-log.json") if output else Path("teach-log.json"))
     try:
         if backend is BackendName.openai:

@@ -27,7 +27,7 @@ def train_cmd(
     max_minutes: float = typer.Option(30.0, help="stop this run after this much wall time"),
     resume: bool = typer.Option(False, help="continue from --state (or, without one, from the shipped weights)"),
     state: Optional[Path] = typer.Option(None, help="optimizer/step state file, safetensors (default under /tmp)"),
-    out: Optional[Path] = typer.Option(None, help="folder for weights + config (default: the package assets)"),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="folder for weights + config (default: the package assets)"),
     threads: int = typer.Option(1, help="torch threads (1 is robust on shared cores)"),
     loss: Optional[str] = typer.Option(None, help="pixel model only: loss space x0 or v (see docs/toy-model.md)"),
 ) -> None:
@@ -36,6 +36,10 @@ def train_cmd(
         _fail(f"--model must be latent or pixel, got {model!r}")
     if loss is not None and (model != "pixel" or loss not in ("x0", "v")):
         _fail("--loss takes x0 or v, for the pixel model only")
+    if out is not None:
+        from rulec.cli_common import prepare_output
+
+        prepare_output(out, folder=True)
     if model == "latent":
         from rulec.runtime import latent_train as trainer
     else:
@@ -95,6 +99,9 @@ def sample_cmd(
     from rulec.runtime.run_report import to_uint8
     from rulec.runtime.toy_reasoner import ToyReasoner, sample_videos
 
+    from rulec.cli_common import prepare_output
+
+    prepare_output(out)
     img = _read_first_frame(task_dir)
     try:
         reasoner = load_reasoner(model)
