@@ -2,7 +2,8 @@
 #   make demo   - installs (first time only), then Best-of-N and test-time optimization on a bundled task
 #   make test   - installs (first time only) and runs the test suite
 # torch 2.13.0 (CPU) is installed first: it lies on disk, and asking for a newer torch
-# would pull a multi-GB CUDA build.
+# would pull a multi-GB CUDA build. The demo and the tests need every extra (.[all,dev]);
+# `pip install rulec` alone is the light core (compile, check, explain, the reward).
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -14,7 +15,7 @@ STAMP   = $(VENV)/.rulec-installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[dev]"
+	$(BIN)/pip install --quiet -e ".[all,dev]"
 	touch $(STAMP)
 
 install: $(STAMP)

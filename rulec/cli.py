@@ -2,7 +2,8 @@
 commands through ``rulec.cli_<area>.register(app)``.
 
 Nothing here imports torch: ``rulec compile`` must start fast. Exit codes: 0 valid,
-1 invalid rules, 2 usage error or unreadable file.
+1 invalid rules, 2 usage error or unreadable file (and a library of an optional extra
+that is not installed: :func:`main` names the extra).
 """
 
 from __future__ import annotations
@@ -165,7 +166,18 @@ _register_areas()
 
 
 def main() -> None:
-    app()
+    """The ``rulec`` entry point: a library of a missing optional extra is one message naming
+    the extra (exit code 2), wherever in any command it is first imported."""
+    from rulec.extras import missing_extra
+
+    try:
+        app()
+    except ImportError as exc:
+        message = missing_extra(exc)
+        if message is None:
+            raise
+        print(f"error: {message}", file=sys.stderr)
+        sys.exit(2)
 
 
 if __name__ == "__main__":
