@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import Callable, Iterator
 
 import numpy as np
 
@@ -114,7 +115,8 @@ def read_image(path: str | os.PathLike, budget: _Budget | None = None) -> np.nda
     return np.ascontiguousarray(rgb)
 
 
-def _read_png_folder(folder: Path) -> np.ndarray:
+def _png_frames(folder: Path) -> Iterator[np.ndarray]:
+    """The folder's PNG frames in name order, one at a time (the count is checked before any is decoded)."""
     try:
         files = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".png")
     except OSError as err:
@@ -123,14 +125,18 @@ def _read_png_folder(folder: Path) -> np.ndarray:
         raise VideoReadError(folder, "the folder holds no .png frames")
     budget = _Budget(folder)
     budget.frame_count(len(files))  # before any frame is decoded
-    frames = [read_image(f, budget) for f in files]
-    return _stack(frames, folder)
+    for f in files:
+        yield read_image(f, budget)
 
 
-def _read_file(path: Path) -> np.ndarray:
+def _read_png_folder(folder: Path) -> np.ndarray:
+    return _stack(list(_png_frames(folder)), folder)
+
+
+def _file_frames(path: Path) -> Iterator[np.ndarray]:
+    """The file's frames as ``(H, W, 3)`` uint8, one at a time, each counted against the limits before conversion."""
     import av
 
-    frames = []
     budget = _Budget(path)
     try:
         with av.open(str(path)) as container:
@@ -143,12 +149,15 @@ def _read_file(path: Path) -> np.ndarray:
                 budget.frame(w, h)
             for frame in container.decode(video=0):
                 budget.frame(frame.width, frame.height)  # before converting it
-                frames.append(frame.to_ndarray(format="rgb24"))
+                yield frame.to_ndarray(format="rgb24")
     except VideoReadError:
         raise
     except Exception as exc:  # av.error.* for corrupt or unknown formats
         raise VideoReadError(path, f"not a decodable video ({type(exc).__name__}: {exc})") from None
-    return _stack(frames, path)
+
+
+def _read_file(path: Path) -> np.ndarray:
+    return _stack(list(_file_frames(path)), path)
 
 
 #: What :func:`read_video` does when ``clip_frames/`` sits beside ``clip.mp4``.
@@ -190,6 +199,57 @@ def read_video(path: str | os.PathLike, beside: str = "check") -> np.ndarray:
             raise VideoReadError(p, f"{folder.name}/ beside it holds other frames ({why}); pass the folder to read "
                                  f"the PNG frames, or move one of the two away")
     return video
+
+
+def _chunk_size(chunk_frames: int | Callable[[int, int], int], size: tuple[int, int]) -> int:
+    n = int(chunk_frames(*size) if callable(chunk_frames) else chunk_frames)
+    if n < 1:
+        raise ValueError(f"chunk_frames must be >= 1, got {n!r}")
+    return n
+
+
+def iter_video(path: str | os.PathLike, chunk_frames: int | Callable[[int, int], int], beside: str = "check") -> Iterator[np.ndarray]:
+    """:func:`read_video` in pieces: ``(n, H, W, 3)`` uint8 chunks of ``chunk_frames`` frames
+    (the last may be shorter), so a scorer holds one chunk instead of the whole video.
+    ``chunk_frames`` may be a function of the first frame's ``(height, width)``.
+
+    Same inputs, limits and errors as :func:`read_video` (a size change is reported when the
+    first differing frame arrives). A ``<stem>_frames/`` folder beside a file under
+    ``beside="check"`` needs both videos whole to compare them: that rare case, and every
+    input ``read_video`` refuses before decoding, go through :func:`read_video` itself.
+    """
+    if beside not in BESIDE:
+        raise ValueError(f"beside must be one of {', '.join(BESIDE)}, got {beside!r}")
+    p = Path(path)
+    folder = frames_dir_for(p)
+    if p.is_dir():
+        frames, where = _png_frames(p), p
+    elif beside == "frames" and p.exists() and folder.is_dir():
+        frames, where = _png_frames(folder), folder
+    elif p.is_file() and p.stat().st_size > 0 and not (beside == "check" and folder.exists()):
+        frames, where = _file_frames(p), p
+    else:
+        video = read_video(p, beside)
+        n = _chunk_size(chunk_frames, video.shape[1:3])
+        for i in range(0, video.shape[0], n):
+            yield video[i : i + n]
+        return
+    chunk: list[np.ndarray] = []
+    shape = None
+    for frame in frames:
+        if shape is None:
+            shape = frame.shape
+            n = _chunk_size(chunk_frames, shape[:2])
+        elif frame.shape != shape:
+            raise VideoReadError(where, f"frames differ in size: {sorted({shape, frame.shape})}")
+        chunk.append(frame)
+        if len(chunk) == n:
+            yield np.stack(chunk)
+            chunk = []
+    if chunk:
+        yield np.stack(chunk)
+    elif shape is None:
+        raise VideoReadError(where, "it holds no frames")
 
 
 def _check_frames(frames: np.ndarray) -> np.ndarray:
