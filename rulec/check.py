@@ -17,11 +17,16 @@ class CheckResult:
     """A compiled rules file, the video it judged, and the exact report."""
 
     compiled: CompiledRules
-    frames: np.ndarray  # (T, H, W, 3) uint8
+    frames: np.ndarray | None  # (T, H, W, 3) uint8; None when the video was streamed (no pixels kept)
     report: RewardReport
+    num_frames: int = 0  # the video's length (taken from ``frames`` when they are kept)
+
+    def __post_init__(self) -> None:
+        if self.frames is not None:
+            self.num_frames = int(self.frames.shape[0])
 
     def to_json(self) -> dict:
-        return {"rules_file": self.compiled.source_name, "frames": int(self.frames.shape[0]), **self.report.to_json(0)}
+        return {"rules_file": self.compiled.source_name, "frames": self.num_frames, **self.report.to_json(0)}
 
 
 def frames_to_tensor(frames: np.ndarray) -> torch.Tensor:
@@ -37,18 +42,46 @@ def check_frames(compiled: CompiledRules, frames: np.ndarray) -> CheckResult:
     return CheckResult(compiled, frames, report)
 
 
-def check_file(rules_path: str | Path, video_path: str | Path) -> CheckResult:
+def check_file(rules_path: str | Path, video_path: str | Path, *, keep_frames: bool = True) -> CheckResult:
     """Read both files, compile the rules for the video's length, and judge it.
 
+    ``keep_frames=False`` streams the video (:mod:`rulec.stream`): the same verdicts in
+    memory O(T + one chunk), with no frames or masks kept for a visual report.
     Raises ``RulesError`` (rules do not compile or do not fit the video) or
-    ``VideoReadError`` (the video cannot be read).
+    ``VideoReadError`` (the video cannot be read), the video's error first as before.
     """
     from rulec import compile_rules
     from rulec.runtime.video_io import read_video
 
+    if not keep_frames:
+        streamed = _check_streamed(Path(rules_path), video_path)
+        if streamed is not None:
+            return streamed
     frames = read_video(video_path)
     compiled = compile_rules(Path(rules_path), num_frames=int(frames.shape[0]))
     return check_frames(compiled, frames)
+
+
+def _check_streamed(rules_path: Path, video_path: str | Path) -> CheckResult | None:
+    """:func:`check_file` streamed; None when the rules need the whole video (``ask()``)."""
+    from rulec import compile_rules
+    from rulec.diagnostics import RulesError
+    from rulec.runtime.video_io import iter_video
+    from rulec.stream import StreamingEvaluator, chunk_frames_for
+
+    try:
+        draft = compile_rules(rules_path)  # the graph; windows are checked against T below
+    except RulesError as err:
+        for _ in iter_video(video_path, chunk_frames_for):  # an unreadable video is reported first, as before
+            pass
+        raise err from None
+    try:
+        evaluator = StreamingEvaluator(draft)
+    except ValueError:
+        return None
+    num_frames = evaluator.feed(iter_video(video_path, chunk_frames_for))
+    compiled = compile_rules(rules_path, num_frames=num_frames)  # window diagnostics, as for a whole video
+    return CheckResult(compiled, None, evaluator.finish(), num_frames)
 
 
 def frame_ranges(frames: list[int]) -> str:

@@ -168,9 +168,14 @@ class RewardModule(nn.Module):
         lo, hi = float(video.detach().amin()), float(video.detach().amax())
         if not (lo >= -_RANGE_SLACK and hi <= 1 + _RANGE_SLACK):
             raise self._diagnostic("E503", f"pixel values must lie in [0, 1], found [{lo:.3g}, {hi:.3g}]", help="divide uint8 frames by 255")
+        self.validate_geometry(t, h, w)
+
+    def validate_geometry(self, t: int | None, h: int, w: int) -> None:
+        """The errors that need only the video's size (windows against ``t`` frames unless
+        ``t`` is None, morphology radii, a missing VLM): shared by whole and streamed evaluation."""
         outermost = self._outermost()
         for node in self.compiled.nodes:
-            if node.op in _WINDOW_ARGS:
+            if node.op in _WINDOW_ARGS and t is not None:
                 first = _WINDOW_ARGS[node.op]
                 start, stop = node.args[first].value, node.args[first + 1].value
                 misfit = window_misfit(start, stop, t, nested=node.id not in outermost)
@@ -214,7 +219,10 @@ class RewardModule(nn.Module):
             with torch.no_grad():
                 exact = self.evaluate(video, start, Exact())
             smooth = self.evaluate(video, start, Smooth(beta or self.beta)) if self.smooth else exact
+        return self.report(exact, smooth, batch, num_frames)
 
+    def report(self, exact: dict[int, Tensor], smooth: dict[int, Tensor], batch: int, num_frames: int) -> RewardReport:
+        """Verdicts, traces and loss from node values (whole-video or streamed: one assembly for both)."""
         results: list[RuleResult] = []
         for rule in self.compiled.rules:
             root = self.compiled.nodes[rule.root]

@@ -1,0 +1,193 @@
+"""Exact evaluation of a video streamed in chunks of frames: memory O(T + one chunk).
+
+The graph splits in two. *Frame-local* nodes (masks, and the measures and atoms that read
+masks or pixels) give frame t's value from frame t alone, or from frames t-1 and t
+(``speed``, ``moving``, ``still``); they run on one chunk at a time, with the previous
+chunk's last frame in front, and keep only their ``(B, T)`` per-frame values. *Signal*
+nodes (comparisons, logic, temporal operators) then run once on the assembled signals.
+*Static* nodes (``at start`` regions, ``box``, what is computed from them alone) run once
+on the first frame. The kernels are the ones :class:`rulec.reward.RewardModule` calls, so
+streamed verdicts are the whole-video verdicts (``tests/test_stream.py``).
+
+Colour detectors read a lookup table instead of converting every pixel to Lab: each RGB
+triple is classified once, by the same :func:`rulec.primitives.detectors.color` kernel,
+into one bit per detector of the graph, so a chunk costs one table read per pixel however
+many colours the rules name.
+"""
+
+from __future__ import annotations
+
+from typing import Iterable, Iterator
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from rulec.ir import CompiledRules, Kind, Node, Ref
+from rulec.primitives.detectors import color
+from rulec.primitives.kernels import KERNELS
+from rulec.primitives.semantics import Exact
+from rulec.check import frames_to_tensor as to_tensor
+from rulec.reward import RewardModule, RewardReport
+
+#: Pixels per chunk (frames x height x width): about 2 MPixels, i.e. two 1024x1024 frames,
+#: keeps a chunk's masks and temporaries well below a few hundred MB.
+CHUNK_PIXELS = 1 << 21
+
+#: Detectors per lookup table (one bit each in a uint8 entry).
+_BITS = 8
+
+
+def _release_freed_memory() -> None:
+    """Give freed heap pages back to the OS after a chunk (glibc keeps them otherwise: torch's
+    chunk-sized temporaries fall below glibc's raised mmap threshold, and the heap only grows)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
+
+
+def chunk_frames_for(height: int, width: int) -> int:
+    """Frames per chunk for frames of this size (at least 2, so a chunk always has a previous frame to reuse)."""
+    return max(2, CHUNK_PIXELS // max(1, height * width))
+
+
+class ColourTable:
+    """RGB triple -> one bit per colour detector, filled lazily for the triples a video holds.
+
+    A triple's bit is ``color(Exact(), ...)`` of that triple, as float ``byte / 255`` like
+    :func:`rulec.check.frames_to_tensor`: the same decision as the per-pixel detector.
+    """
+
+    def __init__(self, detectors: list[tuple[str, float]]):
+        self.detectors = detectors
+        groups = max(1, -(-len(detectors) // _BITS))
+        self.known = np.zeros(1 << 24, dtype=bool)
+        self.bits = [np.zeros(1 << 24, dtype=np.uint8) for _ in range(groups)]
+        self._mark = np.zeros(1 << 24, dtype=bool)
+
+    @staticmethod
+    def packed(frames: np.ndarray) -> np.ndarray:
+        """``(..., 3)`` uint8 -> ``(...)`` int32 index ``r << 16 | g << 8 | b``."""
+        idx = frames[..., 0].astype(np.int32) << 16
+        idx |= frames[..., 1].astype(np.int32) << 8
+        idx |= frames[..., 2]
+        return idx
+
+    def _learn(self, idx: np.ndarray) -> None:
+        """Classify the triples of ``idx`` not seen before."""
+        fresh = idx[~self.known[idx]]
+        if fresh.size == 0:
+            return
+        self._mark[fresh] = True
+        new = np.flatnonzero(self._mark)
+        self._mark[new] = False
+        rgb = np.stack([new >> 16, (new >> 8) & 255, new & 255], axis=-1).astype(np.uint8)
+        pixels = to_tensor(rgb.reshape(1, -1, 1, 3))  # (1, 1, 3, N, 1): the triples as one frame
+        sem = Exact()
+        for k, (hex_colour, tol) in enumerate(self.detectors):
+            hit = color(sem, pixels, hex_colour, tol).reshape(-1).numpy() > 0.5
+            self.bits[k // _BITS][new[hit]] |= np.uint8(1 << (k % _BITS))
+        self.known[new] = True
+
+    def masks(self, frames: np.ndarray) -> list[Tensor]:
+        """One ``(1, n, H, W)`` float mask per detector for ``(n, H, W, 3)`` uint8 frames."""
+        idx = self.packed(frames)
+        self._learn(idx)
+        out = []
+        for g, table in enumerate(self.bits):
+            entry = table[idx]
+            for k in range(g * _BITS, min(len(self.detectors), (g + 1) * _BITS)):
+                hit = (entry & np.uint8(1 << (k % _BITS))) != 0
+                out.append(torch.from_numpy(hit).unsqueeze(0).to(torch.float32))
+        return out
+
+
+class StreamingEvaluator:
+    """Exact verdicts of one video (batch 1) fed as uint8 chunks ``(n, H, W, 3)``."""
+
+    def __init__(self, compiled: CompiledRules):
+        if any(n.op == "ask" for n in compiled.nodes):
+            raise ValueError("ask() reads the whole video: evaluate it with RewardModule, not streamed")
+        self.compiled = compiled
+        self.reward = RewardModule(compiled, semantics="exact")
+        nodes = compiled.nodes
+        self.static: set[int] = set()
+        self.local: set[int] = set()
+        for node in nodes:
+            refs = node.refs()
+            reads_pixels = bool(node.inputs) or any(nodes[r].kind == Kind.MASK for r in refs)
+            if (node.op == "box" or set(node.inputs) <= {"start"}) and all(r in self.static for r in refs) and (reads_pixels or node.kind == Kind.MASK):
+                self.static.add(node.id)
+            elif reads_pixels or node.kind == Kind.MASK:
+                self.local.add(node.id)
+        colours = sorted({(n.args[0].value.lower(), float(n.args[1].value)) for n in nodes if n.op == "color" and n.id in self.local})
+        self.colour_index = {c: i for i, c in enumerate(colours)}
+        self.table = ColourTable(colours)
+        self.needs_pixels = any("video" in n.inputs and n.op not in ("color", "box") for n in nodes if n.id in self.local)
+        self.sem = Exact()
+
+    def _args(self, node: Node, values: dict[int, Tensor]) -> list:
+        return [values[a.node] if isinstance(a, Ref) else a.value for a in node.args]
+
+    def run(self, chunks: Iterable[np.ndarray]) -> tuple[RewardReport, int]:
+        """The exact report and the number of frames (:meth:`feed` then :meth:`finish`)."""
+        num_frames = self.feed(chunks)
+        return self.finish(), num_frames
+
+    def feed(self, chunks: Iterable[np.ndarray]) -> int:
+        """Reduce every chunk to per-frame signals; returns the number of frames seen."""
+        sem = self.sem
+        self._static: dict[int, Tensor] = {}
+        self._signals: dict[int, list[Tensor]] = {i: [] for i in self.local if self.compiled.nodes[i].kind != Kind.MASK}
+        previous: np.ndarray | None = None
+        self.num_frames, self.size = 0, None
+        with torch.no_grad():
+            for chunk in chunks:
+                if self.size is None:
+                    self.size = tuple(chunk.shape[1:3])
+                    self.reward.validate_geometry(None, *self.size)
+                    self._start = to_tensor(chunk[:1])
+                    inputs = {"video": self._start, "start": self._start}  # box reads the frame size only
+                    for node in self.compiled.nodes:
+                        if node.id in self.static:
+                            self._static[node.id] = KERNELS[node.op](sem, *(inputs[name] for name in node.inputs), *self._args(node, self._static))
+                frames = chunk if previous is None else np.concatenate([previous, chunk])
+                self._chunk(frames, 0 if previous is None else 1)
+                self.num_frames += chunk.shape[0]
+                previous = chunk[-1:]
+                _release_freed_memory()
+        if self.size is None:
+            raise ValueError("no frames to evaluate")
+        return self.num_frames
+
+    def finish(self) -> RewardReport:
+        """The temporal layer on the assembled ``(B, T)`` signals, and the report."""
+        self.reward.validate_geometry(self.num_frames, *self.size)
+        values: dict[int, Tensor] = dict(self._static)
+        for i, parts in self._signals.items():
+            values[i] = torch.cat(parts, dim=1)
+        with torch.no_grad():
+            for node in self.compiled.nodes:
+                if node.id not in values and node.kind != Kind.MASK:
+                    values[node.id] = KERNELS[node.op](self.sem, *self._args(node, values))
+        return self.reward.report(values, values, 1, self.num_frames)
+
+    def _chunk(self, frames: np.ndarray, skip: int) -> None:
+        """Frame-local values of ``frames``; the first ``skip`` frames only give context (speed's previous frame)."""
+        masks = self.table.masks(frames)
+        video = to_tensor(frames) if self.needs_pixels else None
+        values: dict[int, Tensor] = dict(self._static)
+        for node in self.compiled.nodes:
+            if node.id not in self.local:
+                continue
+            if node.op == "color":
+                value = masks[self.colour_index[(node.args[0].value.lower(), float(node.args[1].value))]]
+            else:
+                named = [video if name == "video" else self._start for name in node.inputs]
+                value = KERNELS[node.op](self.sem, *named, *self._args(node, values))
+            values[node.id] = value
+            if node.id in self._signals:
+                self._signals[node.id].append(value[:, skip:])
