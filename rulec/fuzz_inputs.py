@@ -10,6 +10,7 @@ takes longer than its time bound (a hang).
 from __future__ import annotations
 
 import io
+import copy
 import json
 import random
 import tempfile
@@ -40,7 +41,7 @@ def _odd(rng: random.Random):
     if rng.random() < 0.2:
         depth = rng.choice((2, 10, 70, 500))
         return json.loads("[" * depth + "]" * depth) if depth < 100 else "[" * depth
-    return rng.choice(_ODD_VALUES)
+    return copy.deepcopy(rng.choice(_ODD_VALUES))  # a copy: mutating a shared {} once made it contain itself
 
 
 def metadata_text(rng: random.Random) -> str:
