@@ -9,8 +9,8 @@ takes longer than its time bound (a hang).
 
 from __future__ import annotations
 
-import io
 import copy
+import io
 import json
 import random
 import tempfile
