@@ -91,7 +91,6 @@ def sample_cmd(
 ) -> None:
     """Sample a video for a task folder; PNG frames are written beside it (<out>_frames/)."""
     import imageio.v3 as iio
-    import numpy as np
     import torch
 
     from rulec.runtime.reasoner import TaskInput

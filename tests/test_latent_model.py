@@ -34,6 +34,13 @@ def zero_latent(scene, frames=16) -> torch.Tensor:
     return latent_render.latent_from_px(torch.zeros(1, frames, k), torch.zeros(1, frames, k), tuple(scene["masks"].shape[-2:]))
 
 
+def encoded_with_slot(img: np.ndarray, name: str):
+    """The batched scene of ``img``, the slot of the object named ``name``, and the slot count."""
+    scene = latent_scene.encode(img)
+    stacked = latent_scene.stack([scene])
+    return stacked, scene.names.index(name), stacked["masks"].shape[1]
+
+
 def to_uint8(video: torch.Tensor) -> np.ndarray:
     return (video[0].permute(0, 2, 3, 1).numpy() * 255 + 0.5).astype(np.uint8)
 
@@ -117,9 +124,7 @@ def test_soft_equals_hard_at_whole_pixel_offsets(offsets, visible):
 
 def test_hidden_objects_vanish_and_sub_pixel_drift_stays_still():
     img = scene_image()
-    stacked = latent_scene.stack([latent_scene.encode(img)])
-    red = latent_scene.encode(img).names.index("red")
-    k = stacked["masks"].shape[1]
+    stacked, red, k = encoded_with_slot(img, "red")
     vis = torch.ones(1, 16, k)
     vis[0, 8:, red] = -1.0
     dx = torch.zeros(1, 16, k)
@@ -133,9 +138,7 @@ def test_hidden_objects_vanish_and_sub_pixel_drift_stays_still():
 
 def test_a_moving_agent_is_drawn_over_walls():
     img = scene_image()
-    stacked = latent_scene.stack([latent_scene.encode(img)])
-    red = latent_scene.encode(img).names.index("red")
-    k = stacked["masks"].shape[1]
+    stacked, red, k = encoded_with_slot(img, "red")
     dx = torch.zeros(1, 16, k)
     dx[0, :, red] = torch.arange(16).float()  # x from 4.5 to 19.5: across the wall at x 10..12
     video = to_uint8(latent_render.render(stacked, latent_render.latent_from_px(dx, torch.zeros_like(dx), (32, 32)), hard=True))
