@@ -79,10 +79,13 @@ def numbers(strategy):
 
 
 @st.composite
-def windows(draw):
+def windows(draw, nested):
+    """A window as the checker accepts it where it stands: a bound counting from the video's
+    end ("neg") only on a rule's outermost temporal operator, never inside another one (E303)."""
     if draw(st.booleans()):
         return None
-    shape = draw(st.sampled_from(["both", "start", "stop", "neg", "open"]))
+    shapes = ["both", "start", "stop", "open"] + ([] if nested else ["neg"])
+    shape = draw(st.sampled_from(shapes))
     a = draw(st.integers(0, 6))
     if shape == "both":
         return A.Window(start=A.Number(value=a), stop=A.Number(value=a + draw(st.integers(1, 6))))
@@ -124,7 +127,8 @@ def signals(names):
     )
 
 
-def formulas(names, lets, depth):
+def formulas(names, lets, depth, nested=False):
+    """Random formulas; ``nested`` is True below an operator that shifts the frame."""
     m = masks(names, 1)
     atoms = [
         st.tuples(m, m).map(lambda t: A.Call(func="inside", args=t)),
@@ -143,22 +147,24 @@ def formulas(names, lets, depth):
     base = st.one_of(*atoms)
     if depth <= 0:
         return base
-    sub = formulas(names, lets, depth - 1)
+    sub = formulas(names, lets, depth - 1, nested)
+    inner = formulas(names, lets, depth - 1, True)
+    window = windows(nested)
     return st.one_of(
         base,
         sub.map(lambda f: A.Not(operand=f)),
         st.lists(sub, min_size=2, max_size=3).map(lambda fs: A.And(operands=tuple(fs))),
         st.lists(sub, min_size=2, max_size=3).map(lambda fs: A.Or(operands=tuple(fs))),
         st.tuples(sub, sub).map(lambda t: A.Implies(left=t[0], right=t[1])),
-        st.tuples(windows(), sub).map(lambda t: A.Always(window=t[0], operand=t[1])),
-        st.tuples(windows(), sub).map(lambda t: A.Eventually(window=t[0], operand=t[1])),
+        st.tuples(window, inner).map(lambda t: A.Always(window=t[0], operand=t[1])),
+        st.tuples(window, inner).map(lambda t: A.Eventually(window=t[0], operand=t[1])),
         sub.map(lambda f: A.AtStart(operand=f)),
-        sub.map(lambda f: A.AtEnd(operand=f)),
-        sub.map(lambda f: A.Next(operand=f)),
-        sub.map(lambda f: A.Prev(operand=f)),
-        st.tuples(windows(), signals(names)).map(lambda t: A.Progress(window=t[0], operand=t[1])),
-        st.tuples(sub, windows(), sub).map(lambda t: A.Until(left=t[0], window=t[1], right=t[2])),
-        st.tuples(sub, windows(), sub).map(lambda t: A.Then(left=t[0], window=t[1], right=t[2])),
+        inner.map(lambda f: A.AtEnd(operand=f)),
+        inner.map(lambda f: A.Next(operand=f)),
+        inner.map(lambda f: A.Prev(operand=f)),
+        st.tuples(window, signals(names)).map(lambda t: A.Progress(window=t[0], operand=t[1])),
+        st.tuples(inner, window, inner).map(lambda t: A.Until(left=t[0], window=t[1], right=t[2])),
+        st.tuples(inner, window, inner).map(lambda t: A.Then(left=t[0], window=t[1], right=t[2])),
     )
 
 
@@ -171,7 +177,8 @@ def programs(draw):
     names = OBJECTS + REGIONS
     lets = []
     for i in range(draw(st.integers(0, 2))):
-        statements.append(A.Declaration(role="let", name=f"p{i}", value=draw(formulas(names, tuple(lets), 2))))
+        # a let may be used inside a temporal operator, so it is drawn as nested
+        statements.append(A.Declaration(role="let", name=f"p{i}", value=draw(formulas(names, tuple(lets), 2, True))))
         lets.append(f"p{i}")
     for i in range(draw(st.integers(1, 3))):
         weight = draw(st.one_of(st.none(), numbers(st.integers(1, 5)), numbers(small_pos)))
