@@ -15,8 +15,11 @@ import multiprocessing
 import random
 import sys
 import time
+from pathlib import Path
 
-from rulec.fuzzing import escape, example_texts, generate
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the fuzzers are test support, not installed
+
+from support.fuzzing import escape, example_texts, generate
 
 
 def run_slice(args: tuple[int, int, int]) -> tuple[int, list[tuple[str, str]]]:

@@ -3,7 +3,7 @@
     nice -n 19 env OMP_NUM_THREADS=1 .venv/bin/python benchmarks/fuzz_inputs.py --n 100000 [--seed 0] [--workers 2] [--max-minutes 0]
 
 Generates task folders (one or two files spoiled), question_metadata.json texts, images,
-VLM answers (and HTTP bodies) and bench result files (see :mod:`rulec.fuzz_inputs`), runs
+VLM answers (and HTTP bodies) and bench result files (see :mod:`support.fuzz_inputs`), runs
 each through its loader, and counts escapes: any exception other than the path's one
 error type, or an input slower than its time bound (a hang). Prints how many inputs it
 tried per path, how many escaped, and the first few escapes. Exit status 1 if any escaped.
@@ -15,8 +15,11 @@ import argparse
 import multiprocessing
 import sys
 import time
+from pathlib import Path
 
-from rulec.fuzz_inputs import PATHS, run_many
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))  # the fuzzers are test support, not installed
+
+from support.fuzz_inputs import PATHS, run_many
 
 
 def run_slice(args: tuple[int, int, int, tuple[str, ...]]):

@@ -33,7 +33,7 @@ SEED_BASE = 50_000  # instance seeds used here (any seed is unseen: no task trai
 
 
 def scene_of(inst, video: np.ndarray):
-    from rulec.runtime import world
+    from rulec.runtime.tasks import world
     from rulec.runtime.tasks.scoring import Scene
 
     return Scene(inst.first_frame, video, world.hex_to_rgb(inst.metadata["colours"]["agent"]["hex"]), world.rgb(world.BACKGROUND))
@@ -59,8 +59,8 @@ def largest_step(scene) -> float:
 def sample(reasoner, inst, caption: str, steps: int, seed: int) -> np.ndarray:
     import torch
 
-    from rulec.runtime.reasoner import TaskInput
-    from rulec.runtime.run_report import to_uint8
+    from rulec.runtime.optimize.reasoner import TaskInput
+    from rulec.runtime.optimize.report import to_uint8
 
     first = torch.from_numpy(inst.first_frame).permute(2, 0, 1).float() / 255.0
     with torch.no_grad():
@@ -69,7 +69,7 @@ def sample(reasoner, inst, caption: str, steps: int, seed: int) -> np.ndarray:
 
 
 def one_direction_caption(inst) -> tuple[str, str]:
-    from rulec.runtime import world
+    from rulec.runtime.tasks import world
 
     d = (inst.metadata.get("plan_caption") or "").split(" moves ")[-1].split(",")[0].strip()
     if d not in world.DIRECTIONS:
@@ -80,8 +80,10 @@ def one_direction_caption(inst) -> tuple[str, str]:
 def run(args: argparse.Namespace) -> dict:
     import torch
 
-    from rulec.runtime import tasks, world
-    from rulec.runtime.reasoners import load_reasoner
+    from rulec.runtime import tasks
+
+    from rulec.runtime.tasks import world
+    from rulec.runtime.models.load import load_reasoner
 
     torch.set_num_threads(args.threads)
     reasoner = load_reasoner(args.model)
@@ -155,7 +157,7 @@ def run(args: argparse.Namespace) -> dict:
 
 
 def _angle_gap(a: str, b: str) -> float:
-    from rulec.runtime import world
+    from rulec.runtime.tasks import world
 
     angle = {w: i * 45.0 for i, w in enumerate(("right", "up-right", "up", "up-left", "left", "down-left", "down", "down-right"))}
     assert set(angle) == set(world.DIRECTIONS)

@@ -27,10 +27,10 @@ def peak_rss_mb() -> float:
 
 def embedded(instances: int, steps: int) -> None:
     from rulec import compile_rules
-    from rulec.runtime.reasoner import TaskInput
+    from rulec.runtime.optimize.reasoner import TaskInput
     from rulec.runtime.tasks import FAMILIES, make_instance
-    from rulec.runtime.toy_reasoner import ToyReasoner
-    from rulec.runtime.tto import TTOConfig, optimize
+    from rulec.runtime.models.pixel.reasoner import ToyReasoner
+    from rulec.runtime.optimize.tto import TTOConfig, optimize
 
     try:
         reasoner, which = ToyReasoner.load(), "shipped weights"
@@ -65,9 +65,9 @@ def embedded(instances: int, steps: int) -> None:
 
 
 def wan_tiny() -> None:
-    from rulec.runtime.reasoner import TaskInput
-    from rulec.runtime.tto import TTOConfig, optimize
-    from rulec.runtime.wan_reasoner import WanReasoner, save_tiny_wan
+    from rulec.runtime.optimize.reasoner import TaskInput
+    from rulec.runtime.optimize.tto import TTOConfig, optimize
+    from rulec.runtime.models.wan import WanReasoner, save_tiny_wan
 
     with tempfile.TemporaryDirectory() as d:
         save_tiny_wan(d)

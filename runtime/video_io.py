@@ -24,7 +24,7 @@ from typing import Callable, Iterator
 
 import numpy as np
 
-from rulec.runtime.limits import input_limit
+from rulec.runtime.input_limits import input_limit
 
 VIDEO_SUFFIXES = (".mp4", ".gif", ".webm", ".mkv", ".avi", ".mov")
 

@@ -31,7 +31,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from rulec.primitives.kernels import KERNELS
-from rulec.runtime.world import PALETTE, hex_to_rgb
+from rulec.runtime.tasks.world import PALETTE, hex_to_rgb
 
 COLOURS = tuple(PALETTE)  # names
 

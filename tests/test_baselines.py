@@ -6,8 +6,8 @@ import pytest
 import torch
 from test_tto_support import PixelWanReasoner, RedRightReward, redness, task_input
 
-from rulec.runtime.baselines import base_sample, best_of_n, best_of_ns, matched_n
-from rulec.runtime.tto import TTOConfig, optimize
+from rulec.runtime.optimize.baselines import base_sample, best_of_n, best_of_ns, matched_n
+from rulec.runtime.optimize.tto import TTOConfig, optimize
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from rulec.cli import app
-from rulec.runtime import bench
+from rulec.runtime.bench import run as bench
 
 FAST = ["--n", "2", "--families", "navigate", "--budget", "12", "--max-steps", "2", "--sample-steps", "2", "--grad-steps", "1", "--seed", "3", "--screen", "0"]
 

@@ -77,7 +77,7 @@ def test_missing_output_folders_are_created(tmp_path):
     ("bench", "--tasks", TASK, "--methods", "base", "-o", "{file}/results"),
 ])
 def test_an_output_under_a_file_is_refused_before_any_work(tmp_path, monkeypatch, args):
-    from rulec.runtime import reasoners
+    from rulec.runtime.models import load as reasoners
     from rulec.runtime.tasks import folder
 
     monkeypatch.setattr(folder, "load_task_folder", lambda *a, **k: pytest.fail("read the task before the output path"))

@@ -9,9 +9,9 @@ import typer
 from test_tto_support import RedRightReward
 from typer.testing import CliRunner
 
-from rulec import cli_run
+from rulec.cli import run as cli_run
 from rulec.runtime.tasks import make_instance, write_instance
-from rulec.runtime.wan_reasoner import save_tiny_wan
+from rulec.runtime.models.wan import save_tiny_wan
 
 runner = CliRunner()
 
@@ -147,7 +147,7 @@ def test_unknown_method(files, fake_rules, tmp_path):
 
 def test_failure_while_writing_leaves_nothing(files, fake_rules, tmp_path, monkeypatch):
     root, task, wan = files
-    from rulec.runtime import run_report
+    from rulec.runtime.optimize import report as run_report
 
     def boom(*a, **k):
         raise RunBoom("disk full")

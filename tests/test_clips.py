@@ -3,7 +3,9 @@
 import numpy as np
 import pytest
 
-from rulec.runtime import clips, world
+from rulec.runtime.models import clips
+
+from rulec.runtime.tasks import world
 
 SEEDS = range(60)
 

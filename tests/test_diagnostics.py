@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from rulec import Diagnostic, RulesError, compile_rules
-from rulec.diagnostic_examples import EXAMPLES, diagnostics_of, page, rendered
+from support.diagnostic_examples import EXAMPLES, diagnostics_of, page, rendered
 from rulec.diagnostics import CODES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -50,7 +50,7 @@ def test_docs_page_is_up_to_date():
     doc = ROOT / "docs" / "diagnostics.md"
     if UPDATE:
         doc.write_text(page())
-    assert doc.read_text() == page(), "regenerate: python -m rulec.diagnostic_examples > docs/diagnostics.md"
+    assert doc.read_text() == page(), "regenerate: python tests/support/diagnostic_examples.py > docs/diagnostics.md"
 
 
 def test_three_mistakes_are_all_reported_with_spans():

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rulec import RulesError, compile_rules
-from rulec.fuzzing import deep_nesting, escape, example_texts, mutate, random_text
+from support.fuzzing import deep_nesting, escape, example_texts, mutate, random_text
 from rulec.limits import MAX_DEPTH, MAX_SOURCE_CHARS
 
 SEEDS = example_texts()

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rulec.fuzz_inputs import PATHS, make_template, run_one
+from support.fuzz_inputs import PATHS, make_template, run_one
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import typer
 from typer.testing import CliRunner
 
 from rulec import RulesError, compile_rules
-from rulec.runtime import bench
+from rulec.runtime.bench import run as bench
 from rulec.runtime.tasks import InstanceError, load_instance, make_instance, write_instance
 from rulec.runtime.tasks.folder import load_task_folder
 from rulec.runtime.video_io import VideoReadError, read_video, write_video
@@ -105,7 +105,7 @@ def test_bad_metadata_in_tasks_score_and_bench_tasks(instance_dir, tmp_path, nam
 
 
 def test_num_frames_2_5_is_not_run_as_2_frames(instance_dir, tmp_path):
-    from rulec.cli_run import RunInputError, load_task
+    from rulec.cli.run import RunInputError, load_task
 
     folder = with_metadata(instance_dir, tmp_path / "t", patched(instance_dir, num_frames=2.5))
     with pytest.raises(RunInputError, match="num_frames"):
@@ -146,7 +146,7 @@ def test_sixteen_bit_first_frame_is_a_clear_error(tmp_path):
 # ------------------------------------------------------------------ outputs keep user files
 @pytest.fixture(scope="module")
 def wan(tmp_path_factory):
-    from rulec.runtime.wan_reasoner import save_tiny_wan
+    from rulec.runtime.models.wan import save_tiny_wan
 
     return save_tiny_wan(tmp_path_factory.mktemp("wan") / "wan")
 
@@ -461,7 +461,7 @@ def test_empty_frames_folder_beside_mp4_does_not_hide_it(tmp_path):
 
 
 def test_limits_are_configured_in_one_place(monkeypatch):
-    from rulec.runtime.limits import input_limit
+    from rulec.runtime.input_limits import input_limit
 
     monkeypatch.setenv("RULEC_MAX_FRAME_PIXELS", "abc")
     with pytest.raises(ValueError, match="RULEC_MAX_FRAME_PIXELS must be a positive whole number"):

@@ -6,12 +6,20 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rulec.runtime import clips, latent_model, latent_render, latent_scene, world
-from rulec.runtime.latent_reasoner import LatentReasoner
-from rulec.runtime.latent_train import clip_example, loss_fn, training_batch
-from rulec.runtime.lora import LoRASpec, attach_lora, base_weights_digest, detach_lora, lora_parameters
-from rulec.runtime.reasoner import TaskInput
-from rulec.runtime.weights import ModelLoadError
+from rulec.runtime.models import clips
+
+from rulec.runtime.models.latent import network as latent_model
+
+from rulec.runtime.models.latent import render as latent_render
+
+from rulec.runtime.models.latent import scene as latent_scene
+
+from rulec.runtime.tasks import world
+from rulec.runtime.models.latent.reasoner import LatentReasoner
+from rulec.runtime.models.latent.train import clip_example, loss_fn, training_batch
+from rulec.runtime.optimize.lora import LoRASpec, attach_lora, base_weights_digest, detach_lora, lora_parameters
+from rulec.runtime.optimize.reasoner import TaskInput
+from rulec.runtime.models.weights import ModelLoadError
 
 SMALL = latent_model.LatentConfig(num_layers=1, num_attention_heads=2, attention_head_dim=8, ffn_dim=32, text_dim=16)
 
@@ -230,8 +238,8 @@ def test_weights_round_trip_and_clear_errors(tmp_path):
 
 
 def test_load_reasoner_names_and_paths(tmp_path):
-    from rulec.runtime.reasoners import ReasonerLoadError, load_reasoner
-    from rulec.runtime.toy_reasoner import ToyReasoner
+    from rulec.runtime.models.load import ReasonerLoadError, load_reasoner
+    from rulec.runtime.models.pixel.reasoner import ToyReasoner
 
     latent_model.save(LatentReasoner.random_init(0, SMALL).model, tmp_path / "lat")
     assert isinstance(load_reasoner(tmp_path / "lat"), LatentReasoner)
@@ -245,7 +253,7 @@ def test_load_reasoner_names_and_paths(tmp_path):
 
 def test_tto_judges_each_step_on_the_saved_render_at_no_extra_cost():
     from rulec import compile_rules
-    from rulec.runtime.tto import TTOConfig, optimize
+    from rulec.runtime.optimize.tto import TTOConfig, optimize
 
     r = LatentReasoner.random_init(0, SMALL)
     task = as_task(scene_image(), "Move the red disc.")

@@ -7,7 +7,7 @@ import torch
 from safetensors import safe_open
 from test_tto_support import PixelWanReasoner, task_input
 
-from rulec.runtime.lora import (
+from rulec.runtime.optimize.lora import (
     LORA_FILE,
     LoRASpec,
     attach_lora,

@@ -9,7 +9,7 @@ from hypothesis import given, strategies as st
 from rulec.primitives.kernels import KERNELS
 from rulec.primitives.registry import REGISTRY, Kind
 from rulec.primitives.semantics import Exact, Smooth
-from rulec.runtime.world import PALETTE
+from rulec.runtime.tasks.world import PALETTE
 from strategies import drawn_videos
 
 SEMANTICS = (Exact(), Smooth(10.0))
@@ -39,7 +39,7 @@ def sprite_shift(draw):
 
 
 def _frame(size, rect, colour, background):
-    from rulec.runtime.world import hex_to_rgb
+    from rulec.runtime.tasks.world import hex_to_rgb
 
     frame = torch.empty(3, size, size, dtype=torch.float64)
     frame[:] = torch.tensor(hex_to_rgb(PALETTE[background]), dtype=torch.float64).view(3, 1, 1) / 255

@@ -9,7 +9,7 @@ import torch
 from rulec import RulesError, compile_rules
 from rulec.check import check_frames, frame_ranges, frames_to_tensor
 from rulec.primitives import kernels
-from rulec.runtime import world
+from rulec.runtime.tasks import world
 
 WALL = (15, 0, 18, 20)  # x0, y0, x1, y1: a bar the straight path must cross
 GOAL = (22, 3, 31, 13)

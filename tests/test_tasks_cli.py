@@ -10,7 +10,7 @@ import shutil
 import typer
 from typer.testing import CliRunner
 
-from rulec import cli_tasks
+from rulec.cli import tasks as cli_tasks
 from rulec.runtime import tasks
 
 

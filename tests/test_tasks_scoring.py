@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis.extra.numpy import arrays
 
-from rulec.runtime import world
+from rulec.runtime.tasks import world
 from rulec.runtime.tasks import scoring
 
 

@@ -234,7 +234,7 @@ def test_http_error_status_is_reported():
 # ------------------------------------------------------------------ the CLI
 @pytest.fixture
 def cli():
-    from rulec.cli_teach import register
+    from rulec.cli.teach import register
 
     app = typer.Typer()
     register(app)

@@ -62,7 +62,7 @@ def test_missing_model_folder_is_a_teacher_error(tmp_path):
 def test_cli_transformers_backend_missing_folder_exits_2(tmp_path):
     import imageio.v3 as iio
 
-    from rulec.cli_teach import register
+    from rulec.cli.teach import register
 
     app = typer.Typer()
     register(app)

@@ -6,9 +6,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from rulec import cli_toy
-from rulec.runtime import clips, toy_model
-from rulec.runtime.toy_reasoner import ToyReasoner
+from rulec.cli import toy as cli_toy
+from rulec.runtime.models import clips
+from rulec.runtime.models.pixel import network as toy_model
+from rulec.runtime.models.pixel.reasoner import ToyReasoner
 
 
 @pytest.fixture(scope="module")
@@ -79,8 +80,8 @@ def test_guided_sample_differs_and_bad_guidance_is_exit_2(app, weights, tmp_path
 
 
 def test_latent_model_samples_any_size_and_refuses_guidance(app, tmp_path):
-    from rulec.runtime import latent_model
-    from rulec.runtime.latent_reasoner import LatentReasoner
+    from rulec.runtime.models.latent import network as latent_model
+    from rulec.runtime.models.latent.reasoner import LatentReasoner
 
     folder = tmp_path / "latent"
     small = latent_model.LatentConfig(num_layers=1, num_attention_heads=2, attention_head_dim=8, ffn_dim=32, text_dim=16)

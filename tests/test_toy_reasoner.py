@@ -3,10 +3,12 @@
 import pytest
 import torch
 
-from rulec.runtime import clips, toy_model
-from rulec.runtime.reasoner import Reasoner, TaskInput
-from rulec.runtime.toy_model import ToyModelError
-from rulec.runtime.toy_reasoner import ToyReasoner
+from rulec.runtime.models import clips
+
+from rulec.runtime.models.pixel import network as toy_model
+from rulec.runtime.optimize.reasoner import Reasoner, TaskInput
+from rulec.runtime.models.pixel.network import ToyModelError
+from rulec.runtime.models.pixel.reasoner import ToyReasoner
 
 
 @pytest.fixture(scope="module")
@@ -126,7 +128,7 @@ def test_save_load_round_trip(tmp_path, task):
 
 
 def test_classifier_free_guidance_moves_captioned_samples_only(reasoner, task):
-    from rulec.runtime.toy_reasoner import sample_videos
+    from rulec.runtime.models.pixel.reasoner import sample_videos
 
     first = task.first_frame[None]
     with torch.no_grad():

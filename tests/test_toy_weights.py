@@ -2,14 +2,16 @@
 
 import torch
 
-from rulec.runtime import clips, toy_model
-from rulec.runtime.reasoner import TaskInput
-from rulec.runtime.toy_reasoner import ToyReasoner
+from rulec.runtime.models import clips
+
+from rulec.runtime.models.pixel import network as toy_model
+from rulec.runtime.optimize.reasoner import TaskInput
+from rulec.runtime.models.pixel.reasoner import ToyReasoner
 
 
 def test_shipped_weights_load_by_default_and_are_small():
     weights = toy_model.ASSETS / toy_model.WEIGHTS_FILE
-    assert weights.exists(), "runtime/assets/toy_vgm.safetensors must ship with the package"
+    assert weights.exists(), "runtime/models/assets/toy_vgm.safetensors must ship with the package"
     assert weights.stat().st_size <= 20 * 1024 * 1024
     r = ToyReasoner.load()
     assert r.model.config.training.get("steps", 0) > 0  # trained, not a random init
@@ -28,8 +30,8 @@ def test_shipped_model_sample_keeps_the_task_image():
 
 def test_training_state_round_trips_through_safetensors(tmp_path):
     """The resume state holds no pickle: weights, EMA and optimizer tensors in safetensors."""
-    from rulec.runtime.toy_model import ToyConfig, ToyVGM
-    from rulec.runtime.toy_train import load_state, save_state
+    from rulec.runtime.models.pixel.network import ToyConfig, ToyVGM
+    from rulec.runtime.models.pixel.train import load_state, save_state
 
     torch.manual_seed(0)
     model = ToyVGM(ToyConfig())

@@ -8,8 +8,8 @@ import pytest
 import torch
 from test_tto_support import PixelWanReasoner, RedRightReward, redness, task_input
 
-from rulec.runtime.lora import base_weights_digest
-from rulec.runtime.tto import TTOConfig, optimize, optimize_budgets
+from rulec.runtime.optimize.lora import base_weights_digest
+from rulec.runtime.optimize.tto import TTOConfig, optimize, optimize_budgets
 from rulec.verdict import rule_map
 
 CFG = dict(sample_steps=4, grad_steps=2, noise="fixed", screen=0)  # the plain loop; screening is tested on its own
@@ -125,7 +125,7 @@ def test_real_compiled_rules_drive_the_loss_down():
     import numpy as np
 
     from rulec import compile_rules
-    from rulec.runtime.reasoner import TaskInput
+    from rulec.runtime.optimize.reasoner import TaskInput
     from rulec.runtime.tasks import make_instance
 
     inst = make_instance("navigate", 0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-from rulec.runtime.reasoner import Reasoner
+from rulec.runtime.optimize.reasoner import Reasoner
 
 
 @dataclass
@@ -73,14 +73,14 @@ class RedRightReward(torch.nn.Module):
 
 def tiny_wan(folder, **kwargs):
     """Save a tiny random Wan 2.1 I2V folder and load it back through the real loading path."""
-    from rulec.runtime.wan_reasoner import WanReasoner, save_tiny_wan
+    from rulec.runtime.models.wan import WanReasoner, save_tiny_wan
 
     save_tiny_wan(folder)
     return WanReasoner.from_pretrained(folder, **kwargs)
 
 
 def task_input(num_frames: int = 9, seed: int = 0):
-    from rulec.runtime.reasoner import TaskInput
+    from rulec.runtime.optimize.reasoner import TaskInput
 
     g = torch.Generator().manual_seed(seed)
     return TaskInput(first_frame=torch.rand((3, 32, 32), generator=g), caption="red disc moves right",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rulec.runtime import world
+from rulec.runtime.tasks import world
 from rulec.runtime.video_io import VideoReadError, frames_dir_for, read_video, write_png_folder, write_video
 
 

@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from rulec.runtime.teacher.vlm import VLMLoadError
-from rulec.runtime.vqa import TorchImagePreprocessor, VQAScorer, sample_frames
+from rulec.runtime.models.vqa import TorchImagePreprocessor, VQAScorer, sample_frames
 
 _spec = importlib.util.spec_from_file_location("tiny_vlm", Path(__file__).parent / "fixtures/teacher/tiny_vlm.py")
 tiny_vlm = importlib.util.module_from_spec(_spec)

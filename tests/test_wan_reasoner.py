@@ -8,9 +8,9 @@ import pytest
 import torch
 from test_tto_support import RedRightReward, redness, task_input
 
-from rulec.runtime.lora import LORA_FILE, base_weights_digest, save_lora
-from rulec.runtime.tto import TTOConfig, optimize
-from rulec.runtime.wan_reasoner import LinearLatentDecoder, WanLoadError, WanReasoner, save_tiny_wan
+from rulec.runtime.optimize.lora import LORA_FILE, base_weights_digest, save_lora
+from rulec.runtime.optimize.tto import TTOConfig, optimize
+from rulec.runtime.models.wan import LinearLatentDecoder, WanLoadError, WanReasoner, save_tiny_wan
 
 
 @pytest.fixture(scope="module")

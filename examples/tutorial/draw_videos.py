@@ -11,7 +11,7 @@ from pathlib import Path
 import imageio.v3 as iio
 import numpy as np
 
-from rulec.runtime import world
+from rulec.runtime.tasks import world
 from rulec.runtime.video_io import write_video
 
 HERE = Path(__file__).parent

@@ -3,7 +3,7 @@ the motion/rendering helpers the generators and solvers use.
 
 Positions are pixel indices ``(ix, iy)``; an object at ``(ix, iy)`` is centred on the pixel
 centre ``(ix + 0.5, iy + 0.5)`` (what ``question_metadata.json`` stores), so a disc of
-:data:`rulec.runtime.world.AGENT_RADIUS` always covers the same 21 pixels.
+:data:`rulec.runtime.tasks.world.AGENT_RADIUS` always covers the same 21 pixels.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Callable
 
 import numpy as np
 
-from rulec.runtime import world
+from rulec.runtime.tasks import world
 
 H = world.FRAME_SIZE
 T = world.NUM_FRAMES

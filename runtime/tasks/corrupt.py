@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rulec.runtime import world
+from rulec.runtime.tasks import world
 from rulec.runtime.tasks.base import Corruption, Instance, T, disc, follow, render, swept
 from rulec.runtime.tasks.scoring import dilate
 

@@ -24,7 +24,7 @@ from typing import Annotated, Any, Optional
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError, field_validator
 
-from rulec.runtime.limits import input_limit, json_nesting
+from rulec.runtime.input_limits import input_limit, json_nesting
 from rulec.runtime.tasks.base import Instance
 from rulec.runtime.video_io import VideoReadError, read_video, write_video
 from rulec.runtime.video_io import read_image as read_png

@@ -41,9 +41,9 @@ def extract_rules(answer: str, limit: int = MAX_RULES_CHARS) -> str:
     An unclosed ```rules fence (an answer cut off by a token limit) yields everything after
     it. Raises :class:`AnswerTooLong` when the answer exceeds ``MAX_ANSWER_CHARS``, the result
     ``limit`` characters, or its brackets nest deeper than ``MAX_ANSWER_NESTING``
-    (:mod:`rulec.runtime.limits`): all checked before the compiler sees the text.
+    (:mod:`rulec.runtime.input_limits`): all checked before the compiler sees the text.
     """
-    from rulec.runtime.limits import input_limit
+    from rulec.runtime.input_limits import input_limit
 
     max_chars = input_limit("MAX_ANSWER_CHARS")
     if len(answer) > max_chars:  # bounded before the fence regex scans it

@@ -64,7 +64,7 @@ class OpenAIBackend:
     def _complete(self, messages: list[dict], where: str) -> str:
         import openai
 
-        from rulec.runtime.limits import input_limit
+        from rulec.runtime.input_limits import input_limit
 
         limit = input_limit("MAX_ANSWER_BYTES")
         try:
@@ -101,7 +101,7 @@ def _content_of(body: bytes, where: str) -> str:
     """The first choice's text from a chat completion's JSON body; a clear error for anything else."""
     import json
 
-    from rulec.runtime.limits import input_limit, json_nesting
+    from rulec.runtime.input_limits import input_limit, json_nesting
 
     try:
         text = body.decode("utf-8")
@@ -178,7 +178,7 @@ def qwen_style_inputs(vlm, conversation: list[dict], images: list[np.ndarray]) -
     import torch
 
     from rulec.runtime.teacher.vlm import expand_image_tokens
-    from rulec.runtime.vqa import TorchImagePreprocessor
+    from rulec.runtime.models.vqa import TorchImagePreprocessor
 
     text = vlm.tokenizer.apply_chat_template(conversation, add_generation_prompt=True, tokenize=False)
     inputs: dict = {}

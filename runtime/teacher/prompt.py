@@ -108,7 +108,7 @@ def _kind_names() -> list[str]:
 
 def palette_section() -> str:
     """The named colours the task world draws with (the teacher should use these exact hex codes)."""
-    from rulec.runtime.world import PALETTE
+    from rulec.runtime.tasks.world import PALETTE
 
     body = "\n".join(f"- {name}: `{hexcode}`" for name, hexcode in PALETTE.items())
     return "## Colours of the task world\nEvery pixel of a task frame has one of these colours:\n" + body

@@ -4,7 +4,7 @@ Everything loads from a folder with ``local_files_only=True`` and through safete
 full ``AutoProcessor`` is used when it loads; some processors (Qwen2-VL's, in transformers 5
 without torchvision) cannot, and then a Qwen-style builder takes over: the chat template
 from the tokenizer, one ``<|image_pad|>`` expanded to as many tokens as the image has merged
-patches, pixels from :class:`rulec.runtime.vqa.TorchImagePreprocessor`.
+patches, pixels from :class:`rulec.runtime.models.vqa.TorchImagePreprocessor`.
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rulec.runtime import world
+from rulec.runtime.tasks import world
 from rulec.runtime.tasks import corrupt, rules
 from rulec.runtime.tasks.base import (
     PAD_SIZES, Corruption, Family, Instance, Score, centres, colour_info, disc, follow, pad_around,

@@ -1,6 +1,6 @@
 """Maze: reach the goal cell through the corridors of a 4x4 maze without crossing a wall.
 
-Drawn like the training clips' mazes (``runtime/clips.py``): 8-px cells, 2-px walls on
+Drawn like the training clips' mazes (``runtime/models/clips.py``): 8-px cells, 2-px walls on
 the cell borders (no outer wall), corridors 6 px wide, so the disc passes within a pixel
 of the walls (touching them is normal; overlapping them is not). Parameters: agent and
 goal colours, the maze (a random spanning tree of the cells, lightly braided), start and
@@ -14,7 +14,7 @@ from collections import deque
 
 import numpy as np
 
-from rulec.runtime import world
+from rulec.runtime.tasks import world
 from rulec.runtime.tasks import corrupt, rules
 from rulec.runtime.tasks.base import (
     Corruption, Family, Instance, Score, centres, colour_info, follow, pick_colours, rect_at, render, rng_for,

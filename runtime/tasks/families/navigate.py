@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from rulec.runtime import world
+from rulec.runtime.tasks import world
 from rulec.runtime.tasks import corrupt, rules
 from rulec.runtime.tasks.base import (
     PAD_SIZES, Family, Instance, Score, centres, colour_info, disc, follow, pad_around,

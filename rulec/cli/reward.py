@@ -84,7 +84,7 @@ def explain(
     """Write a visual report: the filmstrip with tracks and regions, and each rule over time.
 
     Exits 0 once the report is written, whatever the verdict; 2 on unusable input."""
-    from rulec.cli_common import prepare_output
+    from rulec.cli.common import prepare_output
     from rulec.explain import write_report
 
     if out.suffix.lower() not in (".html", ".png"):

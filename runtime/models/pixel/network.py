@@ -8,7 +8,7 @@ Conditioning, as image-to-video models do it:
 - the clean task image is placed in-context at frame 0 of the noisy input (and the
   sampler re-imposes it after every step), and also concatenated as 3 channels to every
   frame with a 1-channel first-frame mask, so each token sees the scene at its place;
-- a caption from the closed vocabulary of :mod:`rulec.runtime.world` goes through a tiny
+- a caption from the closed vocabulary of :mod:`rulec.runtime.tasks.world` goes through a tiny
   word embedding (plus position embedding) into ``encoder_hidden_states``; words outside
   the vocabulary are dropped, so an empty or free-form prompt still works.
 
@@ -26,10 +26,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from rulec.runtime import world
-from rulec.runtime.weights import ModelLoadError, config_from_json, config_to_json, load_model, save_model
+from rulec.runtime.tasks import world
+from rulec.runtime.models.weights import ASSETS, ModelLoadError, config_from_json, config_to_json, load_model, save_model
 
-ASSETS = Path(__file__).resolve().parent / "assets"
 WEIGHTS_FILE = "toy_vgm.safetensors"
 CONFIG_FILE = "toy_vgm.json"
 
@@ -38,7 +37,7 @@ VOCAB: tuple[str, ...] = (
 )
 
 
-#: Load errors are the shared :class:`~rulec.runtime.weights.ModelLoadError`.
+#: Load errors are the shared :class:`~rulec.runtime.models.weights.ModelLoadError`.
 ToyModelError = ModelLoadError
 
 

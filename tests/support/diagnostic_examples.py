@@ -1,6 +1,6 @@
 """One small example per diagnostic code: the source of docs/diagnostics.md.
 
-``python -m rulec.diagnostic_examples > docs/diagnostics.md`` regenerates the page; a test
+``python tests/support/diagnostic_examples.py > docs/diagnostics.md`` regenerates the page; a test
 checks that the page equals this output and that each example produces its code, so the
 page cannot go stale.
 """
@@ -150,7 +150,7 @@ def page() -> str:
         "(2 for a file it cannot read); warnings alone do not fail. The library raises one",
         "`rulec.RulesError` whose `.diagnostics` lists the errors and `.warnings` the warnings.",
         "",
-        "This page is generated: `python -m rulec.diagnostic_examples > docs/diagnostics.md`;",
+        "This page is generated: `python tests/support/diagnostic_examples.py > docs/diagnostics.md`;",
         "`tests/test_diagnostics_doc.py` fails when it is out of date or an example stops",
         "producing its code.",
         "",

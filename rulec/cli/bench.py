@@ -1,4 +1,4 @@
-"""``rulec bench`` and ``rulec bench report``: a thin shell over :mod:`rulec.runtime.bench`."""
+"""``rulec bench`` and ``rulec bench report``: a thin shell over :mod:`rulec.runtime.bench.run`."""
 
 from __future__ import annotations
 
@@ -47,12 +47,14 @@ def run(
         return
     if out is None:
         _fail("missing -o/--out: the results folder")
-    from rulec.cli_common import prepare_output
+    from rulec.cli.common import prepare_output
 
     prepare_output(out, folder=True)  # before any task folder is read
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from rulec.runtime import bench, tasks
+    from rulec.runtime import tasks
+
+    from rulec.runtime.bench import run as bench
 
     try:
         names = sorted(tasks.FAMILIES) if families == "all" else [f.strip() for f in families.split(",") if f.strip()]
@@ -100,12 +102,12 @@ def report(
     filmstrips: Optional[Path] = typer.Option(None, help="also write a labelled filmstrip grid, one instance per family (needs --keep-videos records)"),
 ) -> None:
     """Merge the results of every shard and print the tables (or JSON)."""
-    from rulec.runtime import bench
-    from rulec.runtime.bench_report import markdown_tables, plot_budget, plot_filmstrips
+    from rulec.runtime.bench import run as bench
+    from rulec.runtime.bench.report import markdown_tables, plot_budget, plot_filmstrips
 
     if not out.is_dir():
         _fail(f"no results folder at {out}")
-    from rulec.cli_common import prepare_output
+    from rulec.cli.common import prepare_output
 
     for extra in (markdown, plot, filmstrips):
         if extra is not None:
@@ -115,7 +117,7 @@ def report(
         _fail(f"no results in {out}", 1)
     summary = bench.summarize(records.values())
     if as_json:
-        from rulec.runtime.bench_report import paired_differences
+        from rulec.runtime.bench.report import paired_differences
 
         typer.echo(json.dumps({**summary, "paired": paired_differences(records.values())}, indent=2))
     else:

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import torch
 
-from rulec.runtime import toy_model
-from rulec.runtime.reasoner import Reasoner, TaskInput
-from rulec.runtime.toy_model import ToyVGM
+from rulec.runtime.models.pixel import network as toy_model
+from rulec.runtime.optimize.reasoner import Reasoner, TaskInput
+from rulec.runtime.models.pixel.network import ToyVGM
 
 
 def initial_noise(batch: int, frames: int, size: int, seed: int) -> torch.Tensor:
@@ -99,7 +99,7 @@ class ToyReasoner(Reasoner):
     def load(cls, path: str | Path | None = None) -> ToyReasoner:
         """The shipped weights (``path=None``) or a folder / ``.safetensors`` file.
 
-        Raises :class:`~rulec.runtime.toy_model.ToyModelError` for a missing or invalid path.
+        Raises :class:`~rulec.runtime.models.pixel.network.ToyModelError` for a missing or invalid path.
         """
         return cls(toy_model.load(path))
 

@@ -16,7 +16,7 @@ from typing import Any, Callable, Literal, Sequence
 
 import torch
 
-from rulec.runtime.lora import (
+from rulec.runtime.optimize.lora import (
     LoRASpec,
     attach_lora,
     detach_lora,
@@ -24,7 +24,7 @@ from rulec.runtime.lora import (
     lora_parameters,
     lora_state_dict,
 )
-from rulec.runtime.reasoner import Reasoner, TaskInput
+from rulec.runtime.optimize.reasoner import Reasoner, TaskInput
 
 
 @dataclass(frozen=True)

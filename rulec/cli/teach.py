@@ -62,7 +62,7 @@ def teach_command(
     if not model:
         raise _fail("--model is required (or set RULEC_TEACHER_MODEL)", 2)
     if output:
-        from rulec.cli_common import prepare_output
+        from rulec.cli.common import prepare_output
 
         prepare_output(output)  # before the model is asked
     log_path = log or (output.with_name(output.name + ".teach-log.json") if output else Path("teach-log.json"))

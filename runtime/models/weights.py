@@ -16,6 +16,9 @@ import torch
 
 C = TypeVar("C")
 
+#: Where the shipped weights of the embedded models live (package data).
+ASSETS = Path(__file__).resolve().parent / "assets"
+
 
 class ModelLoadError(Exception):
     """A model's weights or config are missing or invalid (the message says which and why)."""

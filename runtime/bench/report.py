@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rulec.runtime.bench import METHODS, iter_family_rows
+from rulec.runtime.bench.run import METHODS, iter_family_rows
 
 _COLUMNS = ("success", "partial", "rules_passed", "steps", "evaluations", "wall_time")
 _HEADER = "| method | n | success | partial score | rules pass | opt. steps | evaluations | s / instance |"

@@ -1,6 +1,6 @@
 """Train the embedded toy VGM on motion clips (never on task solutions).
 
-``python -m rulec.runtime.toy_train --steps 3000 --seed 0`` (or ``rulec toy train``).
+``python -m rulec.runtime.models.pixel.train --steps 3000 --seed 0`` (or ``rulec toy train``).
 Time-bounded (``--max-minutes``), checkpointing every ``--ckpt-every`` steps: EMA
 weights + config into the package assets, optimizer/step state to ``--state`` (outside the
 package), so ``--resume`` continues where a run stopped. Loss and step time go to stdout
@@ -22,8 +22,10 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rulec.runtime import clips, train_loop
-from rulec.runtime.toy_model import ASSETS, WEIGHTS_FILE, ToyConfig, ToyVGM, load, num_parameters, save
+from rulec.runtime.models import clips
+
+from rulec.runtime.models import train_loop
+from rulec.runtime.models.pixel.network import ASSETS, WEIGHTS_FILE, ToyConfig, ToyVGM, load, num_parameters, save
 
 DEFAULT_STATE = Path("/tmp/rulec_toy_vgm/state.safetensors")
 #: Clip seeds used for training are below this; held-out evaluation seeds start here.
@@ -61,7 +63,7 @@ def filmstrip(model: ToyVGM, path: Path, num_steps: int = 8, n: int = 6) -> None
     """PNG: rows = held-out clips; left half ground-truth-like clip, right half a sample."""
     import imageio.v3 as iio
 
-    from rulec.runtime.toy_reasoner import sample_videos
+    from rulec.runtime.models.pixel.reasoner import sample_videos
 
     cs = [clips.make_clip(HELD_OUT_SEED_BASE + 17 + i) for i in range(n)]
     first = torch.from_numpy(np.stack([c.video[0] for c in cs])).float().div(255).permute(0, 3, 1, 2)

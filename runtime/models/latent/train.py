@@ -1,11 +1,11 @@
 """Train the object-centric latent model on motion clips (never on task solutions).
 
-``rulec toy train`` (or ``python -m rulec.runtime.latent_train``). Time-bounded
+``rulec toy train`` (or ``python -m rulec.runtime.models.latent.train``). Time-bounded
 (``--max-minutes``) and resumable (``--resume``): EMA weights (diffusers' ``EMAModel``) +
 config go to the package assets at every checkpoint, optimizer/EMA/step state to
 ``--state`` as safetensors. Loss and step time go to stdout and ``<state dir>/loss.jsonl``.
 
-Data: each clip of :mod:`rulec.runtime.clips` is encoded like a task image
+Data: each clip of :mod:`rulec.runtime.models.clips` is encoded like a task image
 (:func:`latent_scene.encode` on frame 0), and its target latent is every object's drawn
 offset from frame 0 (only the agent and a second movable object ever move). Captions are
 the clip's motion caption, empty (20 %), or an instruction naming the moving object as
@@ -22,9 +22,17 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rulec.runtime import clips, latent_render, latent_scene, train_loop, world
-from rulec.runtime.latent_model import ASSETS, STEM, LatentConfig, LatentVGM, first_frame_latent, load, num_parameters, save
-from rulec.runtime.toy_train import HELD_OUT_SEED_BASE, load_state, save_state
+from rulec.runtime.models import clips
+
+from rulec.runtime.models.latent import render as latent_render
+
+from rulec.runtime.models.latent import scene as latent_scene
+
+from rulec.runtime.models import train_loop
+
+from rulec.runtime.tasks import world
+from rulec.runtime.models.latent.network import ASSETS, STEM, LatentConfig, LatentVGM, first_frame_latent, load, num_parameters, save
+from rulec.runtime.models.pixel.train import HELD_OUT_SEED_BASE, load_state, save_state
 
 DEFAULT_STATE = Path("/tmp/rulec_latent_vgm/state.safetensors")
 #: Share of captioned clips whose caption becomes a direction-free instruction.
@@ -135,7 +143,7 @@ def train(args: argparse.Namespace) -> int:
     def checkpoint(step: int, wall: float) -> None:
         config.training = {
             "steps": step, "train_minutes": round(wall / 60, 1), "seed": args.seed, "batch": args.batch,
-            "lr": args.lr, "ema_decay": args.ema, "weights": "EMA", "clips": "runtime/clips.py",
+            "lr": args.lr, "ema_decay": args.ema, "weights": "EMA", "clips": "runtime/models/clips.py",
             "command": f"rulec toy train --steps {args.steps} --seed {args.seed} --batch {args.batch}",
         }
         save(model, out, state_dict=ema_state_dict(model, ema))

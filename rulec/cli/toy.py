@@ -37,13 +37,13 @@ def train_cmd(
     if loss is not None and (model != "pixel" or loss not in ("x0", "v")):
         _fail("--loss takes x0 or v, for the pixel model only")
     if out is not None:
-        from rulec.cli_common import prepare_output
+        from rulec.cli.common import prepare_output
 
         prepare_output(out, folder=True)
     if model == "latent":
-        from rulec.runtime import latent_train as trainer
+        from rulec.runtime.models.latent import train as trainer
     else:
-        from rulec.runtime import toy_train as trainer
+        from rulec.runtime.models.pixel import train as trainer
     argv = ["--seed", str(seed), "--max-minutes", str(max_minutes), "--threads", str(threads)]
     for flag, value in (("--steps", steps), ("--batch", batch), ("--state", state), ("--out", out), ("--loss", loss)):
         if value is not None:
@@ -93,12 +93,12 @@ def sample_cmd(
     import imageio.v3 as iio
     import torch
 
-    from rulec.runtime.reasoner import TaskInput
-    from rulec.runtime.reasoners import ReasonerLoadError, load_reasoner
-    from rulec.runtime.run_report import to_uint8
-    from rulec.runtime.toy_reasoner import ToyReasoner, sample_videos
+    from rulec.runtime.optimize.reasoner import TaskInput
+    from rulec.runtime.models.load import ReasonerLoadError, load_reasoner
+    from rulec.runtime.optimize.report import to_uint8
+    from rulec.runtime.models.pixel.reasoner import ToyReasoner, sample_videos
 
-    from rulec.cli_common import prepare_output
+    from rulec.cli.common import prepare_output
 
     prepare_output(out)
     img = _read_first_frame(task_dir)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from rulec.runtime.reasoner import Reasoner
+from rulec.runtime.optimize.reasoner import Reasoner
 
 EMBEDDED = ("latent", "pixel")
 DEFAULT = "latent"
@@ -21,7 +21,8 @@ class ReasonerLoadError(ValueError):
 
 
 def _embedded_kind(path: Path) -> str:
-    from rulec.runtime import latent_model, toy_model
+    from rulec.runtime.models.latent import network as latent_model
+    from rulec.runtime.models.pixel import network as toy_model
 
     for kind, stem in (("latent", latent_model.STEM), ("pixel", toy_model.STEM)):
         if (path / f"{stem}.safetensors").exists() or path.name == f"{stem}.safetensors":
@@ -34,7 +35,7 @@ def _embedded_kind(path: Path) -> str:
 
 def load_reasoner(model: str | Path | None = None) -> Reasoner:
     """``None``/``"latent"``/``"pixel"`` or a path; raises :class:`ReasonerLoadError`."""
-    from rulec.runtime.weights import ModelLoadError
+    from rulec.runtime.models.weights import ModelLoadError
 
     name = DEFAULT if model is None else str(model)
     path = None
@@ -43,7 +44,7 @@ def load_reasoner(model: str | Path | None = None) -> Reasoner:
         if not path.exists():
             raise ReasonerLoadError(f"model path does not exist: {path} (or name one of: {', '.join(EMBEDDED)})")
         if (path / "model_index.json").is_file():
-            from rulec.runtime.wan_reasoner import WanLoadError, WanReasoner
+            from rulec.runtime.models.wan import WanLoadError, WanReasoner
 
             try:
                 return WanReasoner.from_pretrained(path)
@@ -52,10 +53,10 @@ def load_reasoner(model: str | Path | None = None) -> Reasoner:
         name = _embedded_kind(path)
     try:
         if name == "latent":
-            from rulec.runtime.latent_reasoner import LatentReasoner
+            from rulec.runtime.models.latent.reasoner import LatentReasoner
 
             return LatentReasoner.load(path)
-        from rulec.runtime.toy_reasoner import ToyReasoner
+        from rulec.runtime.models.pixel.reasoner import ToyReasoner
 
         return ToyReasoner.load(path)
     except ModelLoadError as err:

@@ -174,7 +174,7 @@ def _folder(rng: random.Random, work: Path, template: Path) -> None:
     """A whole instance folder with one or two files spoiled, through load_instance and rulec run's loader."""
     import shutil
 
-    from rulec.cli_run import RunInputError, load_task
+    from rulec.cli.run import RunInputError, load_task
     from rulec.runtime.tasks.folder import InstanceError, load_instance
 
     folder = work / "navigate_00000"
@@ -247,7 +247,7 @@ def _answer_body(rng: random.Random) -> None:
 
 
 def _results(rng: random.Random, work: Path) -> None:
-    from rulec.runtime import bench
+    from rulec.runtime.bench import run as bench
 
     folder = work / "results"
     folder.mkdir(exist_ok=True)

@@ -1,5 +1,5 @@
 """The ``rulec`` command line: ``rulec compile FILE...`` here; other areas mount their
-commands through ``rulec.cli_<area>.register(app)``.
+commands through ``rulec.cli.<area>.register(app)``.
 
 Nothing here imports torch: ``rulec compile`` must start fast. Exit codes: 0 valid,
 1 invalid rules, 2 usage error or unreadable file (and a library of an optional extra
@@ -153,7 +153,7 @@ def _print_report(compiled) -> None:
 def _register_areas() -> None:
     """Mount each area's commands; a missing area is skipped, a broken one is reported."""
     for area in AREAS:
-        module_name = f"rulec.cli_{area}"
+        module_name = f"rulec.cli.{area}"
         if importlib.util.find_spec(module_name) is None:
             continue
         try:

@@ -1,6 +1,6 @@
 """``rulec run``: solve one task folder with test-time optimization or a baseline.
 
-A thin shell over :mod:`rulec.runtime.tto` and :mod:`rulec.runtime.baselines`. Everything
+A thin shell over :mod:`rulec.runtime.optimize.tto` and :mod:`rulec.runtime.optimize.baselines`. Everything
 is written into a staging folder first and moved into ``OUT/`` only when the run finished,
 so a failed run leaves nothing partial. torch is imported inside the command only.
 Exit codes: 0 the run finished (the verdicts are in report.json), 1 the rules do not
@@ -37,8 +37,8 @@ def load_task(task_dir: Path, caption: str | None, num_frames: int | None):
     import numpy as np
     import torch
 
-    from rulec.runtime.limits import input_limit
-    from rulec.runtime.reasoner import TaskInput
+    from rulec.runtime.input_limits import input_limit
+    from rulec.runtime.optimize.reasoner import TaskInput
     from rulec.runtime.tasks.folder import InstanceError, load_task_folder
 
     if not task_dir.is_dir():
@@ -55,7 +55,7 @@ def load_task(task_dir: Path, caption: str | None, num_frames: int | None):
         if folder.meta.plan_caption is None:
             raise RunInputError(f"{task_dir}: --caption plan needs a 'plan_caption' in question_metadata.json")
         caption = folder.meta.plan_caption
-    from rulec.runtime.world import NUM_FRAMES
+    from rulec.runtime.tasks.world import NUM_FRAMES
 
     frames = None if folder.ground_truth is None else int(folder.ground_truth.shape[0])
     t = num_frames or folder.meta.num_frames or frames or NUM_FRAMES
@@ -94,7 +94,7 @@ def load_reward(rules_path: Path, num_frames: int):
 
 def load_reasoner(model: str | None):
     """The embedded latent model (default), ``pixel``, a Wan folder or embedded weights (see runtime.reasoners)."""
-    from rulec.runtime.reasoners import ReasonerLoadError, load_reasoner as load
+    from rulec.runtime.models.load import ReasonerLoadError, load_reasoner as load
 
     try:
         return load(model)
@@ -182,7 +182,7 @@ def run(
     num_frames: Optional[int] = typer.Option(None, "--frames", help="frames to generate (default: the ground truth's length, else 16)"),
 ) -> None:
     """Run test-time optimization (or a baseline) on one task; write video, LoRA and reports to OUT/."""
-    from rulec.cli_common import prepare_output
+    from rulec.cli.common import prepare_output
 
     prepare_output(out)  # the folder OUT sits in; OUT itself appears only when the run finished
     try:
@@ -198,10 +198,10 @@ def _run(task_dir, out, rules, method, budget, seed, model, caption, sample_step
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from rulec.runtime import run_report
-    from rulec.runtime.baselines import base_sample, best_of_n, matched_n
-    from rulec.runtime.lora import save_lora
-    from rulec.runtime.tto import TTOConfig, optimize
+    from rulec.runtime.optimize import report as run_report
+    from rulec.runtime.optimize.baselines import base_sample, best_of_n, matched_n
+    from rulec.runtime.optimize.lora import save_lora
+    from rulec.runtime.optimize.tto import TTOConfig, optimize
     from rulec.runtime.video_io import write_video
 
     if method not in METHODS:

@@ -168,7 +168,7 @@ def show(
     from rulec.runtime.tasks import InstanceError, load_instance
     from rulec.runtime.tasks.figures import sheet
     from rulec.runtime.video_io import VideoReadError, read_video
-    from rulec.cli_common import prepare_output
+    from rulec.cli.common import prepare_output
 
     prepare_output(out)
     try:

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from rulec.runtime.tto import TTOConfig
+from rulec.runtime.optimize.tto import TTOConfig
 
 METHODS = ("base", "plan-in-prompt", "best-of-n", "tto")
 CAPTIONS = ("prompt", "none")
@@ -156,7 +156,7 @@ def results_file(out: Path, shard: tuple[int, int]) -> Path:
 
 def _read_records(path: Path) -> Iterator[dict[str, Any]]:
     """The records of one results file; lines that are not a complete JSON object are skipped."""
-    from rulec.runtime.limits import input_limit, json_nesting
+    from rulec.runtime.input_limits import input_limit, json_nesting
 
     limit, nesting = input_limit("MAX_RECORD_BYTES"), input_limit("MAX_JSON_NESTING")
     with path.open("rb") as fh:
@@ -271,7 +271,7 @@ class ItemRunner:
     def __init__(self, settings: BenchSettings, reasoner=None, videos: Path | None = None):
         import torch
 
-        from rulec.runtime.reasoners import load_reasoner
+        from rulec.runtime.models.load import load_reasoner
 
         self.settings = settings
         self.videos = videos  # keep each record's final video here (PNG frames + mp4), if given
@@ -280,7 +280,7 @@ class ItemRunner:
 
     def tto_config(self, budget: int, seed: int):
         """The TTO settings for one budget (the final full decode counts against it)."""
-        from rulec.runtime.tto import TTOConfig
+        from rulec.runtime.optimize.tto import TTOConfig
 
         s = self.settings
         final_cost = self.reasoner.evaluations(s.sample_steps)
@@ -303,8 +303,8 @@ class ItemRunner:
 
         from rulec import compile_rules
         from rulec.runtime import tasks
-        from rulec.runtime.baselines import base_sample, best_of_ns, matched_n
-        from rulec.runtime.reasoner import TaskInput
+        from rulec.runtime.optimize.baselines import base_sample, best_of_ns, matched_n
+        from rulec.runtime.optimize.reasoner import TaskInput
 
         torch, s = self.torch, self.settings
         started = time.perf_counter()
@@ -366,7 +366,7 @@ class ItemRunner:
 
     def _tto(self, task, reward, budgets: list[int], seed: int) -> dict[int, Any]:
         """TTO at every budget, one run per group of budgets that screen the same seed count."""
-        from rulec.runtime.tto import optimize_budgets, screened_seeds
+        from rulec.runtime.optimize.tto import optimize_budgets, screened_seeds
 
         final_cost = self.reasoner.evaluations(self.settings.sample_steps)
         limits = {b: max(b - final_cost, 1) for b in budgets}  # the final decode is part of the budget

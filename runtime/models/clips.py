@@ -6,7 +6,7 @@ agent moves in straight segments with a random direction and speed, bounces off 
 and the frame border, sometimes stops and sometimes turns once. No clip ever solves a
 task on purpose, so the model never sees a task's ground-truth solution.
 
-Everything is drawn with :mod:`rulec.runtime.world`, so clips use the exact pixels the
+Everything is drawn with :mod:`rulec.runtime.tasks.world`, so clips use the exact pixels the
 task suite shows. The drawn disc centre is snapped to a pixel centre, so the agent keeps
 the same 21-pixel shape in every frame.
 """
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rulec.runtime import world
+from rulec.runtime.tasks import world
 
 SIZE = world.FRAME_SIZE
 FRAMES = world.NUM_FRAMES

@@ -2,8 +2,8 @@
 
 Why object-centric: a ~1 M-parameter network that paints pixels grows, splits and smears
 objects (docs/toy-model.md, the pixel model); one that only moves the objects a fixed
-encoder found (:mod:`rulec.runtime.latent_scene`) draws every frame cleanly
-(:mod:`rulec.runtime.latent_render`), so what it gets wrong is the task's *logic*: the
+encoder found (:mod:`rulec.runtime.models.latent.scene`) draws every frame cleanly
+(:mod:`rulec.runtime.models.latent.render`), so what it gets wrong is the task's *logic*: the
 path, the walls, which object moves, whether it stays visible. That is the regime in
 which rules can steer a model (the lessons' feasibility probe).
 
@@ -23,12 +23,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from rulec.runtime import world
-from rulec.runtime.latent_scene import DESCRIPTOR_DIM, MAX_OBJECTS
-from rulec.runtime.toy_model import VOCAB, CaptionEncoder, tiny_wan_kwargs, tokenize
-from rulec.runtime.weights import config_to_json, load_model, save_model
+from rulec.runtime.tasks import world
+from rulec.runtime.models.latent.scene import DESCRIPTOR_DIM, MAX_OBJECTS
+from rulec.runtime.models.pixel.network import VOCAB, CaptionEncoder, tiny_wan_kwargs, tokenize
+from rulec.runtime.models.weights import ASSETS, config_to_json, load_model, save_model
 
-ASSETS = Path(__file__).resolve().parent / "assets"
 STEM = "latent_vgm"
 #: Words of task instructions beside the motion captions' closed vocabulary.
 LATENT_VOCAB: tuple[str, ...] = VOCAB + ("move", "to", "onto", "square", "until", "touches")

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from scipy import ndimage
 
-from rulec.runtime import world
+from rulec.runtime.tasks import world
 
 MAX_OBJECTS = 8
 MIN_OBJECT_PIXELS = 2

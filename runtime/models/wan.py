@@ -23,7 +23,7 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 
-from rulec.runtime.reasoner import Reasoner, TaskInput
+from rulec.runtime.optimize.reasoner import Reasoner, TaskInput
 
 SUPPORTED_PIPELINES = ("WanImageToVideoPipeline", "WanPipeline")
 
@@ -354,7 +354,7 @@ def save_tiny_wan(folder: str | Path, *, image_to_video: bool = True, seed: int 
         UMT5EncoderModel,
     )
 
-    from rulec.runtime.world import DIRECTIONS, PALETTE
+    from rulec.runtime.tasks.world import DIRECTIONS, PALETTE
 
     words = ["<pad>", "</s>", "<unk>", "disc", "moves", "stays", "still", "then", ","]
     words += list(PALETTE) + [d for d in DIRECTIONS]

@@ -85,7 +85,7 @@ def mutate(text: str, rng: random.Random, rounds: int | None = None) -> str:
 
 
 def example_texts() -> list[str]:
-    folder = Path(__file__).resolve().parent.parent / "examples"
+    folder = Path(__file__).resolve().parents[2] / "examples"
     return [p.read_text() for p in sorted(folder.glob("*.rules"))]
 
 

@@ -15,9 +15,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rulec.runtime import latent_model, latent_render, latent_scene
-from rulec.runtime.latent_model import LATENT_CHANNELS, LatentConfig, LatentVGM, first_frame_latent
-from rulec.runtime.reasoner import Reasoner, TaskInput
+from rulec.runtime.models.latent import network as latent_model
+
+from rulec.runtime.models.latent import render as latent_render
+
+from rulec.runtime.models.latent import scene as latent_scene
+from rulec.runtime.models.latent.network import LATENT_CHANNELS, LatentConfig, LatentVGM, first_frame_latent
+from rulec.runtime.optimize.reasoner import Reasoner, TaskInput
 
 
 def initial_noise(batch: int, frames: int, slots: int, seed: int) -> torch.Tensor:
@@ -72,7 +76,7 @@ class Sample:
 
 def to_image(first_frame: torch.Tensor) -> np.ndarray:
     """A task's first frame (3, H, W) in [0, 1] -> uint8 (H, W, 3), as the encoder reads it."""
-    from rulec.runtime.run_report import to_uint8
+    from rulec.runtime.optimize.report import to_uint8
 
     return to_uint8(first_frame.unsqueeze(0))[0]
 

@@ -12,8 +12,8 @@ from typing import Any, Callable, Sequence
 
 import torch
 
-from rulec.runtime.reasoner import Reasoner, TaskInput
-from rulec.runtime.tto import summarize
+from rulec.runtime.optimize.reasoner import Reasoner, TaskInput
+from rulec.runtime.optimize.tto import summarize
 
 
 @dataclass

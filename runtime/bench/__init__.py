@@ -1,0 +1,1 @@
+"""The benchmark: methods x instances x budgets, its records and its report."""

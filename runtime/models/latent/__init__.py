@@ -1,0 +1,1 @@
+"""The embedded default: an object-centric latent video model (scene encoder, track network, renderer)."""

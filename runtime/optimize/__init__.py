@@ -1,0 +1,1 @@
+"""Steering a reasoner with compiled rules: the Reasoner contract, LoRA, test-time optimization, baselines."""

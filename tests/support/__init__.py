@@ -1,0 +1,1 @@
+"""Test support (not installed): fuzzers and generated-doc examples shared by tests and benchmarks."""
