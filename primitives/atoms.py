@@ -27,7 +27,7 @@ from rulec.primitives.conventions import (
     REACH_SCALE,
 )
 from rulec.primitives.detectors import grow
-from rulec.primitives.fields import read_at, region_distance
+from rulec.primitives.fields import mean_distance
 from rulec.primitives.measures import mass, safe_ratio
 from rulec.primitives.semantics import Semantics
 
@@ -54,11 +54,6 @@ def reach_margin(fraction: Tensor, threshold: float, distance: Tensor) -> Tensor
     return torch.where(fraction >= threshold, margin, margin * (1 + distance / REACH_SCALE))
 
 
-def mean_distance(o: Tensor, r: Tensor) -> Tensor:
-    """Mass-weighted mean distance of o's pixels to region r (normalized units; 0 for an empty o or r)."""
-    return read_at(o, region_distance(r), 0.0)
-
-
 def _positive(name: str, value: float) -> float:
     if not value > 0:
         raise ValueError(f"{name} must be positive, got {value!r}")
@@ -76,7 +71,8 @@ def overlaps(sem: Semantics, a: Tensor, b: Tensor) -> Tensor:
     """Shared mass as a fraction of the smaller mask's mass, against ``OVERLAP_FRACTION``;
     below it, pulled by the nearer of the two masks' mean distances to the other (symmetric)."""
     shared = safe_ratio(mass(a * b), torch.minimum(mass(a), mass(b)), 0.0)
-    return reach_margin(shared, OVERLAP_FRACTION, torch.minimum(mean_distance(a, b), mean_distance(b, a)))
+    a_to_b = mean_distance(a, b)
+    return reach_margin(shared, OVERLAP_FRACTION, torch.minimum(a_to_b, mean_distance(b, a, enough=a_to_b)))
 
 
 def touches(sem: Semantics, o: Tensor, r: Tensor) -> Tensor:
@@ -120,10 +116,20 @@ def still(sem: Semantics, o: Tensor, v: float = 0.01) -> Tensor:
     return torch.tanh((v - measures.speed(sem, o)) / v)
 
 
+def covered_pixels(region: Tensor, *images: Tensor) -> tuple[Tensor, ...]:
+    """``images`` (``(..., H, W)``) reduced to the pixels where ``region`` (``(B, 1, H, W)``) is
+    non-zero in any batch item, as ``(..., K, 1)`` frames in raster order: a masked sum over
+    them is the full-frame sum, at the cost of the region's pixels instead of the frame's."""
+    index = torch.nonzero((region.detach() != 0).flatten(-2).any(0).any(0)).squeeze(-1)
+    return tuple(x.flatten(-2).index_select(-1, index).unsqueeze(-1) for x in images)
+
+
 def unchanged(sem: Semantics, video: Tensor, start: Tensor, r: Tensor, tol: float = 0.1) -> Tensor:
     """Mean absolute RGB change from the first frame over region r, against ``tol``.
     An empty region is unchanged (+1)."""
     tol = _positive("unchanged(tol=...)", tol)
+    if r.shape[1] == 1:  # a frozen region: only the pixels it covers can count
+        video, start, r = covered_pixels(r, video, start, r)
     change = (video - start).abs().mean(2)  # (B, T, H, W)
     mean_change = safe_ratio((change * r).sum((-2, -1)), mass(r.expand_as(change)), 0.0)
     return (tol - mean_change) / tol

@@ -89,6 +89,59 @@ def region_distance(region: Tensor) -> Tensor:
     return _as_tensor(field, region)
 
 
+def _box_distance(binary: np.ndarray, rows: slice, cols: slice) -> np.ndarray:
+    """Distance of the pixels ``[rows, cols]`` to the bounding box of ``binary``'s pixel centres
+    (normalized units): a lower bound of their distance to the nearest pixel of ``binary``."""
+    h, w = binary.shape
+    ys, xs = np.flatnonzero(binary.any(1)), np.flatnonzero(binary.any(0))
+    y, x = np.arange(h)[rows], np.arange(w)[cols]
+    dy = np.maximum(np.maximum(ys[0] - y, y - ys[-1]), 0) / h
+    dx = np.maximum(np.maximum(xs[0] - x, x - xs[-1]), 0) / w
+    return np.hypot(dy[:, None], dx[None, :])
+
+
+def _support(o: Tensor) -> tuple[slice, slice] | None:
+    """The bounding box of a map's non-zero pixels, as slices (None when it has none)."""
+    rows, cols = torch.nonzero(o.any(1)).flatten(), torch.nonzero(o.any(0)).flatten()
+    if rows.numel() == 0:
+        return None
+    return slice(int(rows[0]), int(rows[-1]) + 1), slice(int(cols[0]), int(cols[-1]) + 1)
+
+
+def mean_distance(o: Tensor, region: Tensor, enough: Tensor | None = None) -> Tensor:
+    """Mass-weighted mean distance of o's pixels to ``region``, ``(B, T)`` (0 for an empty o or region).
+
+    With ``enough`` (``(B, T)``), for a caller that keeps only ``min(enough, result)``: where
+    o's mean distance to the region's *bounding box* (a lower bound of the true mean, read
+    on o's own support only) already exceeds ``enough``, that bound is returned, as a
+    constant, instead of paying an exact transform of the region. ``min(enough, result)``
+    is then exactly ``min(enough, true mean)``, with the same gradient (all through
+    ``enough``, the strictly smaller one). A static region (T = 1) is always exact: its
+    transform is computed once.
+    """
+    if enough is None or region.shape[1] == 1:
+        return read_at(o, region_distance(region), 0.0)
+    shape = torch.broadcast_shapes(o.shape, region.shape)
+    o, region, enough = o.expand(shape), region.expand(shape), enough.expand(shape[:2])
+    (binary,) = _maps(region)
+    weights, bound = o.detach(), enough.detach()
+    values = []
+    for index in np.ndindex(*shape[:2]):
+        if not binary[index].any():
+            values.append(o.new_zeros(()))
+            continue
+        box = _support(weights[index])
+        if box is not None:
+            under = weights[index][box].double().cpu().numpy()
+            mean_box = float((under * _box_distance(binary[index], *box)).sum() / under.sum())
+            if mean_box > float(bound[index]):
+                values.append(o.new_tensor(mean_box))
+                continue
+        field = torch.tensor(_region_map(binary[index]), dtype=o.dtype, device=o.device)  # the memo's array is read-only
+        values.append(read_at(o[index], field, 0.0))
+    return torch.stack(values).view(shape[:2])
+
+
 def _grid_graph(passable: np.ndarray):
     """8-connected pixel graph of the passable pixels; a diagonal step needs both pixels beside it passable."""
     from scipy.sparse import coo_matrix

@@ -24,6 +24,7 @@ import torch
 from torch import Tensor
 
 from rulec.ir import CompiledRules, Kind, Node, Ref
+from rulec.primitives.atoms import covered_pixels
 from rulec.primitives.detectors import color
 from rulec.primitives.kernels import KERNELS
 from rulec.primitives.semantics import Exact
@@ -34,9 +35,9 @@ from rulec.reward import RewardModule, RewardReport
 #: keeps a chunk's masks and temporaries well below a few hundred MB.
 CHUNK_PIXELS = 1 << 21
 
-#: Detectors per lookup table (one bit each in a uint8 entry).
-_BITS = 8
-
+#: Detectors per lookup table: one bit each in a uint16 entry, whose top bit says "classified".
+_BITS = 15
+_KNOWN = np.uint16(1 << _BITS)
 
 def _release_freed_memory() -> None:
     """Give freed heap pages back to the OS after a chunk (glibc keeps them otherwise: torch's
@@ -58,29 +59,25 @@ class ColourTable:
     """RGB triple -> one bit per colour detector, filled lazily for the triples a video holds.
 
     A triple's bit is ``color(Exact(), ...)`` of that triple, as float ``byte / 255`` like
-    :func:`rulec.check.frames_to_tensor`: the same decision as the per-pixel detector.
+    :func:`rulec.check.frames_to_tensor`: the same decision as the per-pixel detector. A
+    chunk costs one table read per pixel (plus one per further 15 detectors).
     """
 
     def __init__(self, detectors: list[tuple[str, float]]):
         self.detectors = detectors
         groups = max(1, -(-len(detectors) // _BITS))
-        self.known = np.zeros(1 << 24, dtype=bool)
-        self.bits = [np.zeros(1 << 24, dtype=np.uint8) for _ in range(groups)]
+        self.bits = [np.zeros(1 << 24, dtype=np.uint16) for _ in range(groups)]
         self._mark = np.zeros(1 << 24, dtype=bool)
 
     @staticmethod
     def packed(frames: np.ndarray) -> np.ndarray:
-        """``(..., 3)`` uint8 -> ``(...)`` int32 index ``r << 16 | g << 8 | b``."""
-        idx = frames[..., 0].astype(np.int32) << 16
-        idx |= frames[..., 1].astype(np.int32) << 8
-        idx |= frames[..., 2]
-        return idx
+        """``(..., 3)`` uint8 -> ``(...)`` index ``r << 16 | g << 8 | b``: the bytes ``0, r, g, b`` read as one big-endian word."""
+        words = np.zeros(frames.shape[:-1] + (4,), dtype=np.uint8)
+        words[..., 1:] = frames
+        return words.view(">u4")[..., 0]
 
-    def _learn(self, idx: np.ndarray) -> None:
-        """Classify the triples of ``idx`` not seen before."""
-        fresh = idx[~self.known[idx]]
-        if fresh.size == 0:
-            return
+    def _learn(self, fresh: np.ndarray) -> None:
+        """Classify the triples ``fresh`` (indices not seen before, repeats allowed)."""
         self._mark[fresh] = True
         new = np.flatnonzero(self._mark)
         self._mark[new] = False
@@ -89,18 +86,22 @@ class ColourTable:
         sem = Exact()
         for k, (hex_colour, tol) in enumerate(self.detectors):
             hit = color(sem, pixels, hex_colour, tol).reshape(-1).numpy() > 0.5
-            self.bits[k // _BITS][new[hit]] |= np.uint8(1 << (k % _BITS))
-        self.known[new] = True
+            self.bits[k // _BITS][new[hit]] |= np.uint16(1 << (k % _BITS))
+        self.bits[0][new] |= _KNOWN
 
     def masks(self, frames: np.ndarray) -> list[Tensor]:
         """One ``(1, n, H, W)`` float mask per detector for ``(n, H, W, 3)`` uint8 frames."""
         idx = self.packed(frames)
-        self._learn(idx)
+        first = self.bits[0][idx]
+        unknown = first < _KNOWN
+        if unknown.any():
+            self._learn(idx[unknown])
+            first = self.bits[0][idx]
         out = []
         for g, table in enumerate(self.bits):
-            entry = table[idx]
+            entry = first if g == 0 else table[idx]
             for k in range(g * _BITS, min(len(self.detectors), (g + 1) * _BITS)):
-                hit = (entry & np.uint8(1 << (k % _BITS))) != 0
+                hit = (entry & np.uint16(1 << (k % _BITS))) != 0
                 out.append(torch.from_numpy(hit).unsqueeze(0).to(torch.float32))
         return out
 
@@ -126,7 +127,12 @@ class StreamingEvaluator:
         colours = sorted({(n.args[0].value.lower(), float(n.args[1].value)) for n in nodes if n.op == "color" and n.id in self.local})
         self.colour_index = {c: i for i, c in enumerate(colours)}
         self.table = ColourTable(colours)
-        self.needs_pixels = any("video" in n.inputs and n.op not in ("color", "box") for n in nodes if n.id in self.local)
+        readers = [n for n in nodes if n.id in self.local and "video" in n.inputs and n.op not in ("color", "box")]
+        self.needs_pixels = bool(readers)
+        # When every pixel reader is ``unchanged`` over a frozen region, only that region's pixels
+        # are converted to float (the kernel reads no others: :func:`covered_pixels`).
+        self.gather = bool(readers) and all(
+            n.op == "unchanged" and isinstance(n.args[0], Ref) and n.args[0].node in self.static for n in readers)
         self.sem = Exact()
 
     def _args(self, node: Node, values: dict[int, Tensor]) -> list:
@@ -154,6 +160,8 @@ class StreamingEvaluator:
                     for node in self.compiled.nodes:
                         if node.id in self.static:
                             self._static[node.id] = KERNELS[node.op](sem, *(inputs[name] for name in node.inputs), *self._args(node, self._static))
+                    if self.gather:
+                        self._gather_pixels(chunk[0])
                 frames = chunk if previous is None else np.concatenate([previous, chunk])
                 self._chunk(frames, 0 if previous is None else 1)
                 self.num_frames += chunk.shape[0]
@@ -175,16 +183,35 @@ class StreamingEvaluator:
                     values[node.id] = KERNELS[node.op](self.sem, *self._args(node, values))
         return self.reward.report(values, values, 1, self.num_frames)
 
+    def _gather_pixels(self, first: np.ndarray) -> None:
+        """For each frozen ``unchanged`` region, the pixels it covers (what the kernel reads of it)."""
+        regions = {n.args[0].node for n in self.compiled.nodes if n.id in self.local and n.op == "unchanged"}
+        self._covered = {}
+        for r in regions:
+            region = self._static[r]
+            index = torch.nonzero((region != 0).flatten(-2).any(0).any(0)).squeeze(-1).numpy()
+            (gathered,) = covered_pixels(region, region)
+            self._covered[r] = (index, gathered, self._pixel_frame(first[None], index))
+
+    @staticmethod
+    def _pixel_frame(frames: np.ndarray, index: np.ndarray) -> Tensor:
+        """``(n, H, W, 3)`` uint8 -> the pixels at ``index`` (raster order) as a float video ``(1, n, 3, K, 1)``."""
+        return to_tensor(frames.reshape(frames.shape[0], -1, 3)[:, index, None, :])
+
     def _chunk(self, frames: np.ndarray, skip: int) -> None:
         """Frame-local values of ``frames``; the first ``skip`` frames only give context (speed's previous frame)."""
         masks = self.table.masks(frames)
-        video = to_tensor(frames) if self.needs_pixels else None
+        video = to_tensor(frames) if self.needs_pixels and not self.gather else None
         values: dict[int, Tensor] = dict(self._static)
         for node in self.compiled.nodes:
             if node.id not in self.local:
                 continue
             if node.op == "color":
                 value = masks[self.colour_index[(node.args[0].value.lower(), float(node.args[1].value))]]
+            elif self.gather and node.op == "unchanged":
+                index, region, start = self._covered[node.args[0].node]
+                rest = [a.value for a in node.args[1:]]
+                value = KERNELS["unchanged"](self.sem, self._pixel_frame(frames, index), start, region, *rest)
             else:
                 named = [video if name == "video" else self._start for name in node.inputs]
                 value = KERNELS[node.op](self.sem, *named, *self._args(node, values))

@@ -221,6 +221,23 @@ def test_vectorized_inside_and_overlaps_equal_the_per_pixel_reference(masks, fra
     assert float(atoms.overlaps(Exact(), o, r)) == pytest.approx(expected_overlaps, rel=1e-9, abs=1e-12)
 
 
+@given(data=st.data(), frames=st.integers(2, 4), size=st.integers(3, 10))
+def test_a_capped_mean_distance_keeps_the_minimum_it_is_taken_for(data, frames, size):
+    """``overlaps`` takes min(a->b, b->a) and passes a->b as ``enough``: where the cheap box bound
+    is used instead of a transform, the minimum must still be the exact one, frame by frame."""
+    cells = st.lists(st.sampled_from([0.0, 0.0, 0.3, 1.0]), min_size=frames * size * size, max_size=frames * size * size)
+    o = torch.tensor(data.draw(cells), dtype=torch.float64).view(1, frames, size, size)
+    r = torch.tensor(data.draw(cells), dtype=torch.float64).view(1, frames, size, size)
+    enough = torch.tensor(data.draw(st.lists(st.floats(0.0, 1.0), min_size=frames, max_size=frames)), dtype=torch.float64).view(1, frames)
+    exact = fields.mean_distance(o, r)
+    capped = fields.mean_distance(o, r, enough=enough)
+    torch.testing.assert_close(torch.minimum(enough, capped), torch.minimum(enough, exact), rtol=1e-9, atol=1e-12)
+    for t in range(frames):  # and it is the exact mean distance, per frame, from the brute-force field
+        om, rm = o[0, t].numpy(), r[0, t].numpy()
+        expected = float((om * ref_region_distance(rm > 0.5)).sum() / om.sum()) if om.sum() > 0 and (rm > 0.5).any() else 0.0
+        assert float(exact[0, t]) == pytest.approx(expected, rel=1e-9, abs=1e-12)
+
+
 @given(grid=st.integers(2, 9).flatmap(lambda n: st.lists(st.booleans(), min_size=n * n, max_size=n * n).map(
     lambda v: np.array(v).reshape(n, n))))
 def test_region_distance_equals_the_brute_force_transform(grid):

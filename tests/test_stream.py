@@ -117,11 +117,16 @@ def test_colour_table_decides_like_the_pixel_detector():
     grid = np.stack(np.meshgrid(*[np.arange(0, 256, 5)] * 3, indexing="ij"), -1).reshape(-1, 3)
     pixels = np.concatenate([grid, rng.integers(0, 256, (20000, 3)), PALETTE]).astype(np.uint8).reshape(1, 1, -1, 3)
     detectors = [("#e53935", 12.0), ("#1e88e5", 30.0), ("#000000", 5.0)]
+    # more detectors than one table word holds, so a second table is read too
+    detectors += [(f"#{v:02x}{255 - v:02x}{(7 * v) % 256:02x}", 15.0) for v in range(0, 256, 18)]
     table = ColourTable(detectors)
-    for mask, (hex_colour, tol) in zip(table.masks(pixels), detectors):
+    first = table.masks(pixels)
+    second = table.masks(pixels[:, :, ::-1].copy())  # every triple now known: no classification
+    for k, (hex_colour, tol) in enumerate(detectors):
         want = color(Exact(), frames_to_tensor(pixels), hex_colour, tol)
-        assert torch.equal(mask, want)
-        assert 0 < int(want.sum()) < want.numel()
+        assert torch.equal(first[k], want), hex_colour
+        assert torch.equal(second[k], want.flip(-1)), hex_colour
+        assert 0 < int(want.sum()) < want.numel() or k >= 3
 
 
 def test_ask_is_not_streamed():
