@@ -26,10 +26,11 @@ def verdicts(rules_text: str, videos: np.ndarray, name: str) -> tuple[np.ndarray
     import torch
 
     import rulec
+    from rulec.frames import to_float
 
     compiled = rulec.compile_rules(rules_text, name=name, num_frames=videos.shape[1])
     reward = compiled.to_reward()
-    x = torch.from_numpy(videos).float().div(255.0).permute(0, 1, 4, 2, 3).contiguous()
+    x = to_float(videos)
     with torch.no_grad():
         report = reward(x)
     failed = [[r.name for r in report.rules if not bool(r.passed[b])] for b in range(len(videos))]

@@ -59,12 +59,11 @@ def largest_step(scene) -> float:
 def sample(reasoner, inst, caption: str, steps: int, seed: int) -> np.ndarray:
     import torch
 
+    from rulec.frames import to_uint8
     from rulec.runtime.optimize.reasoner import TaskInput
-    from rulec.runtime.optimize.report import to_uint8
 
-    first = torch.from_numpy(inst.first_frame).permute(2, 0, 1).float() / 255.0
     with torch.no_grad():
-        video = reasoner.sample(TaskInput(first, caption, inst.ground_truth.shape[0]), seed=seed, num_steps=steps)
+        video = reasoner.sample(TaskInput.from_image(inst.first_frame, caption, inst.ground_truth.shape[0]), seed=seed, num_steps=steps)
     return to_uint8(video[0])
 
 

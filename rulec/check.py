@@ -31,7 +31,9 @@ class CheckResult:
 
 def frames_to_tensor(frames: np.ndarray) -> torch.Tensor:
     """``(T, H, W, 3)`` uint8 -> ``(1, T, 3, H, W)`` float in [0, 1]."""
-    return torch.from_numpy(np.ascontiguousarray(frames)).permute(0, 3, 1, 2).unsqueeze(0).float() / 255.0
+    from rulec.frames import to_float
+
+    return to_float(frames).unsqueeze(0)
 
 
 def check_frames(compiled: CompiledRules, frames: np.ndarray) -> CheckResult:

@@ -30,6 +30,7 @@ import torch
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
+from rulec.frames import to_float
 from rulec.primitives.kernels import KERNELS
 from rulec.runtime.tasks.world import PALETTE, hex_to_rgb
 
@@ -69,7 +70,7 @@ def drawn_videos(draw, max_batch=2, max_frames=5, min_size=8, max_size=20):
                 y1 = draw(st.integers(y0 + 1, h))
                 frames[bi, ti, y0:y1, x0:x1] = hex_to_rgb(PALETTE[colour])
                 painted[bi, ti, y0:y1, x0:x1] = colour
-    video = torch.from_numpy(frames).permute(0, 1, 4, 2, 3).to(torch.float64) / 255.0
+    video = to_float(frames, torch.float64)
     masks = {c: torch.from_numpy(painted == c) for c in COLOURS}
     return DrawnVideo(video, background, masks)
 

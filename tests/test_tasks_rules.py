@@ -26,12 +26,14 @@ def test_rules_compile_for_every_family(family):
 @pytest.mark.parametrize("family", list(tasks.FAMILIES))
 def test_rules_verdict_equals_scorer_success(family):
     torch = pytest.importorskip("torch")
+    from rulec import frames
+
     inst = tasks.make_instance(family, 1)
     names = ["ground_truth"] + [c.name for c in tasks.corruption_list(inst)]
     videos = np.stack([inst.ground_truth] + [c.make(inst) for c in tasks.corruption_list(inst)])
     reward = rulec.compile_rules(inst.rules_text, name=inst.name, num_frames=videos.shape[1]).to_reward()
     with torch.no_grad():
-        report = reward(torch.from_numpy(videos).float().div(255).permute(0, 1, 4, 2, 3).contiguous())
+        report = reward(frames.to_float(videos))
     by_rules = report.passed.numpy().tolist()
     by_scorer = [tasks.score(inst, v).success for v in videos]
     assert by_rules == by_scorer, dict(zip(names, zip(by_rules, by_scorer)))

@@ -19,8 +19,7 @@ def reasoner():
 
 @pytest.fixture(scope="module")
 def task():
-    frame = torch.from_numpy(clips.make_clip(3).video[0]).float().div(255).permute(2, 0, 1)
-    return TaskInput(first_frame=frame, caption="red disc moves right")
+    return TaskInput.from_image(clips.make_clip(3).video[0], "red disc moves right")
 
 
 def test_is_a_reasoner_with_a_diffusers_transformer(reasoner):

@@ -2,6 +2,7 @@
 
 import torch
 
+from rulec.frames import to_float
 from rulec.runtime.models import clips
 
 from rulec.runtime.models.pixel import network as toy_model
@@ -21,7 +22,7 @@ def test_shipped_weights_load_by_default_and_are_small():
 def test_shipped_model_sample_keeps_the_task_image():
     torch.set_num_threads(1)
     r = ToyReasoner.load()
-    frame = torch.from_numpy(clips.make_clip(2_000_000_001).video[0]).float().div(255).permute(2, 0, 1)
+    frame = to_float(clips.make_clip(2_000_000_001).video[0])
     v = r.sample(TaskInput(frame, caption=""), seed=0, num_steps=2, batch_size=2)
     assert v.shape == (2, 16, 3, 32, 32) and 0 <= v.min() and v.max() <= 1
     assert torch.allclose(v[:, 0], frame.expand(2, -1, -1, -1), atol=1e-5)

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 import torch
 
+from rulec.frames import to_float
 from rulec.runtime.teacher.vlm import VLMLoadError
 from rulec.runtime.models.vqa import TorchImagePreprocessor, VQAScorer, sample_frames
 
@@ -44,7 +45,7 @@ def _image(kind: str, h: int, w: int, seed: int = 0) -> np.ndarray:
 
 
 def _to_frames(*images: np.ndarray) -> torch.Tensor:
-    return torch.stack([torch.from_numpy(i).permute(2, 0, 1) for i in images]).float() / 255.0
+    return to_float(np.stack(images))
 
 
 # ------------------------------------------------------------------ preprocessing parity

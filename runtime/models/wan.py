@@ -241,9 +241,9 @@ class WanReasoner(Reasoner):
             if self.image_conditioned and getattr(self.transformer.config, "image_dim", None):
                 from PIL import Image
 
-                pil = Image.fromarray(
-                    (task.first_frame.detach().clamp(0, 1) * 255).round().byte().permute(1, 2, 0).cpu().numpy()
-                )
+                from rulec.frames import to_uint8
+
+                pil = Image.fromarray(to_uint8(task.first_frame))
                 image_embeds = self.pipe.encode_image(pil, self.device).to(self.transformer.dtype)
             condition = None
             if self.image_conditioned:

@@ -20,6 +20,13 @@ class TaskInput:
     caption: str = ""
     num_frames: int = 16
 
+    @classmethod
+    def from_image(cls, image, caption: str = "", num_frames: int = 16) -> TaskInput:
+        """A task whose first frame is an image as read from disk, ``(H, W, 3)`` uint8."""
+        from rulec.frames import to_float
+
+        return cls(to_float(image), caption, num_frames)
+
 
 class Reasoner(abc.ABC):
     """A frozen video generator that a LoRA can be attached to.

@@ -19,8 +19,9 @@ REPORT_PNG = "report.png"
 
 def to_uint8(video) -> np.ndarray:
     """(T, 3, H, W) float tensor in [0, 1] -> (T, H, W, 3) uint8."""
-    arr = video.detach().float().clamp(0, 1).cpu().numpy()
-    return (arr.transpose(0, 2, 3, 1) * 255.0 + 0.5).astype(np.uint8)
+    from rulec.frames import to_uint8 as frames_to_uint8
+
+    return frames_to_uint8(video)
 
 
 def filmstrip(frames: np.ndarray, max_frames: int = 16, min_size: int = 96) -> np.ndarray:

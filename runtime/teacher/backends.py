@@ -177,6 +177,7 @@ def qwen_style_inputs(vlm, conversation: list[dict], images: list[np.ndarray]) -
     """Model inputs for a Qwen2-VL-family model without its processor (see :mod:`rulec.runtime.teacher.vlm`)."""
     import torch
 
+    from rulec.frames import to_float
     from rulec.runtime.teacher.vlm import expand_image_tokens
     from rulec.runtime.models.vqa import TorchImagePreprocessor
 
@@ -187,7 +188,7 @@ def qwen_style_inputs(vlm, conversation: list[dict], images: list[np.ndarray]) -
         pre = TorchImagePreprocessor.from_image_processor(vlm.image_processor)
         pixels, grids = [], []
         for image in images:
-            frame = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float() / 255.0
+            frame = to_float(image)[None]
             values, grid = pre(frame)
             pixels.append(values)
             grids.append(grid)

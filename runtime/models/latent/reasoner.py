@@ -76,9 +76,9 @@ class Sample:
 
 def to_image(first_frame: torch.Tensor) -> np.ndarray:
     """A task's first frame (3, H, W) in [0, 1] -> uint8 (H, W, 3), as the encoder reads it."""
-    from rulec.runtime.optimize.report import to_uint8
+    from rulec.frames import to_uint8
 
-    return to_uint8(first_frame.unsqueeze(0))[0]
+    return to_uint8(first_frame)
 
 
 class LatentReasoner(Reasoner):

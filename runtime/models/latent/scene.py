@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from scipy import ndimage
 
+from rulec.frames import to_float
 from rulec.runtime.tasks import world
 
 MAX_OBJECTS = 8
@@ -105,7 +106,7 @@ def encode(image: np.ndarray, caption: str = "") -> Scene:
     valid = np.zeros(MAX_OBJECTS, dtype=bool)
     valid[: len(order)] = True
     return Scene(
-        background=torch.from_numpy(background).permute(2, 0, 1).float() / 255.0,
+        background=to_float(background),
         colours=torch.from_numpy(colours),
         masks=torch.from_numpy(masks.astype(np.float32)),
         hidden=torch.from_numpy(hidden.astype(np.float32)),

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from rulec.frames import to_float
 from rulec.runtime.models import clips
 
 from rulec.runtime.models.latent import render as latent_render
@@ -71,7 +72,7 @@ def training_batch(step: int, batch: int, seed: int) -> dict:
     """A step's batch: scenes, images (B, 3, H, W) in [0, 1], captions, targets (B, 3, T, 1, K)."""
     base = (seed * 7919 + step) * batch % HELD_OUT_SEED_BASE
     examples = [clip_example(s) for s in range(base, base + batch)]
-    images = torch.from_numpy(np.stack([e[0] for e in examples])).permute(0, 3, 1, 2).float() / 255.0
+    images = to_float(np.stack([e[0] for e in examples]))
     scenes = latent_scene.stack([e[2] for e in examples])
     return {"images": images, "captions": [e[1] for e in examples], "x0": torch.stack([e[3] for e in examples]), **scenes}
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from rulec.frames import to_float, to_uint8
 from rulec.runtime.models import clips
 
 from rulec.runtime.models import train_loop
@@ -66,10 +67,10 @@ def filmstrip(model: ToyVGM, path: Path, num_steps: int = 8, n: int = 6) -> None
     from rulec.runtime.models.pixel.reasoner import sample_videos
 
     cs = [clips.make_clip(HELD_OUT_SEED_BASE + 17 + i) for i in range(n)]
-    first = torch.from_numpy(np.stack([c.video[0] for c in cs])).float().div(255).permute(0, 3, 1, 2)
+    first = to_float(np.stack([c.video[0] for c in cs]))
     with torch.no_grad():
         vids = sample_videos(model, first, [c.caption for c in cs], seed=0, num_steps=num_steps)
-    samples = (vids.permute(0, 1, 3, 4, 2).numpy() * 255).round().astype(np.uint8)
+    samples = to_uint8(vids)
     rows = []
     for c, s in zip(cs, samples):
         cells = [c.video[t] for t in range(0, 16, 3)] + [s[t] for t in range(0, 16, 3)]
