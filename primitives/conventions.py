@@ -1,8 +1,10 @@
 """Numeric conventions shared by the kernels and the generated docs (torch-free).
 
 Every margin is signed (positive = holds) and scaled to about 1. These constants are
-the one place where the scales live: the kernels read them, and ``docgen`` prints them
-into ``docs/primitives.md``.
+the one place where the scales and the defaults of keyword arguments live: the registry
+declares its defaults from them, the kernels read them (a kernel's own default, kept for
+direct calls, names the same constant), and ``docgen`` prints them into
+``docs/primitives.md``.
 """
 
 from __future__ import annotations
@@ -49,3 +51,23 @@ REACH_SCALE = 0.5
 #: ``path_distance`` when there is nothing to reach (empty goal) or nothing to measure
 #: (empty object): farther than any straight distance in the frame (sqrt 2).
 EMPTY_PATH_DISTANCE = 2.0
+
+# ---------------------------------------------------------------- defaults of keyword arguments
+#: ``color(tol=...)``: the Lab distance (Delta E 76) that still counts as the colour.
+COLOR_TOL = 12.0
+
+#: ``inside(frac=...)``: the fraction of the object's mass that must lie in the region.
+INSIDE_FRAC = 0.9
+
+#: ``near(d=...)``: the distance threshold (normalized units).
+NEAR_DISTANCE = 0.15
+
+#: ``present(min_area=...)``: the smallest area (fraction of the frame) that counts as present.
+PRESENT_AREA = 0.005
+
+#: ``moving(v=...)`` and ``still(v=...)``: the speed that separates them, so that by default
+#: ``still(o)`` is exactly ``not moving(o)``.
+MOTION_SPEED = 0.01
+
+#: ``unchanged(tol=...)``: the mean absolute RGB change (0..1) still allowed.
+UNCHANGED_TOL = 0.1
