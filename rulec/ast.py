@@ -4,11 +4,17 @@ The tree is what the text says, before any meaning is given to it: ``not``/``and
 are the same nodes for regions and for formulas (the checker decides which by type),
 ``<=`` is kept as written, ``let`` names are references. Spans are ``None`` only for
 trees built by hand; :func:`strip_spans` removes them to compare trees by content.
+
+One idiom walks the tree everywhere: a ``match`` statement on the node's class
+(``case A.Not(operand=x):``), in the checker, the lowering and the printer alike (the
+parser matches Lark's trees the same way, ``case Tree(data="not_expr", children=[x]):``).
+Passes that only need to reach every sub-node use :func:`children`. What a pass learns
+about a node is kept beside the tree in a :class:`NodeTable`, never in the nodes.
 """
 
 from __future__ import annotations
 
-from typing import Literal, Optional, Union
+from typing import Generic, Literal, Optional, TypeVar, Union
 
 from pydantic import BaseModel, ConfigDict
 
@@ -237,3 +243,35 @@ def children(node: Node) -> tuple[Node, ...]:
         elif isinstance(value, tuple):
             out.extend(v for v in value if isinstance(v, Node))
     return tuple(out)
+
+
+Value = TypeVar("Value")
+
+
+class NodeTable(Generic[Value]):
+    """What a pass found out about AST nodes (the checker's type of each expression, the
+    bounds of each window), looked up by node *identity*.
+
+    Nodes are frozen models that compare by content, and the same text written twice is two
+    nodes that may mean different things (a name declared between them), so a node's content
+    is no key. Identity is: the table holds every node it has a value for, so no node it knows
+    is freed and no ``id`` is reused while the table lives.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[int, tuple[Node, Value]] = {}
+
+    def __setitem__(self, node: Node, value: Value) -> None:
+        self._entries[id(node)] = (node, value)
+
+    def __getitem__(self, node: Node) -> Value:
+        return self._entries[id(node)][1]
+
+    def __contains__(self, node: Node) -> bool:
+        return id(node) in self._entries
+
+    def setdefault(self, node: Node, default: Value) -> Value:
+        """The node's value, first set to ``default`` if it has none."""
+        if node not in self:
+            self[node] = default
+        return self[node]

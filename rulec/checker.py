@@ -2,7 +2,8 @@
 
 Every problem is reported, not only the first: an expression whose type cannot be known
 (because of an earlier error) gets the type ``None``, which silences follow-on errors
-about it. The checker records each expression's type for the lowering pass.
+about it. The checker records each expression's type for the lowering pass, in the
+:class:`CheckedProgram` it returns (``kinds``, a :class:`rulec.ast.NodeTable`).
 
 Types are the registry's :class:`Kind`: ``mask`` (objects, regions), ``signal`` (a
 measure per frame), ``bool`` (a formula: a signed margin per frame), ``number``,
@@ -19,9 +20,9 @@ from rulec import ast as A
 from rulec.diagnostics import Diagnostic, did_you_mean, error, warning
 from rulec.limits import MAX_DEPTH, MAX_NUMBER, MAX_PIXELS, MIN_THRESHOLD
 from rulec.parser import RESERVED
-from rulec.primitives.registry import Kind, PrimitiveSpec, functions
+from rulec.primitives.registry import Kind, Param, PrimitiveSpec, functions
 from rulec.span import Span, join, span_at
-from rulec.windows import is_anchored, window_misfit, window_text
+from rulec.windows import window_misfit
 
 _HEX = re.compile(r"#[0-9a-fA-F]{6}")
 
@@ -58,6 +59,18 @@ ARGUMENT_RANGES: dict[tuple[str, str], tuple[float, float, bool]] = {
 _SHIFTS_FRAME = (A.Always, A.Eventually, A.Until, A.Then, A.Progress, A.AtEnd, A.Next, A.Prev)
 
 
+#: The word for what an operand must be, as :func:`_hint_for` takes it.
+_WANTED_WORDS = {Kind.BOOL: "formula", Kind.SIGNAL: "measure", Kind.MASK: "mask"}
+
+
+def _window_of(e: A.Node) -> A.Window | None:
+    """The window an operator is written with, if it has one."""
+    match e:
+        case A.Always(window=w) | A.Eventually(window=w) | A.Progress(window=w) | A.Until(window=w) | A.Then(window=w):
+            return w
+    return None
+
+
 def kind_word(kind: Kind) -> str:
     return _KIND_WORDS.get(kind, kind.value)
 
@@ -74,12 +87,14 @@ class Symbol:
 
 
 @dataclass
-class CheckResult:
+class CheckedProgram:
+    """What the checker found: the diagnostics, and for the lowering the declared names and
+    the type of every expression it could type."""
+
     errors: list[Diagnostic] = field(default_factory=list)
     warnings: list[Diagnostic] = field(default_factory=list)
     symbols: dict[str, Symbol] = field(default_factory=dict)
-    #: The type of every expression, by ``id()`` of the AST node.
-    kinds: dict[int, Kind] = field(default_factory=dict)
+    kinds: A.NodeTable[Kind] = field(default_factory=A.NodeTable)
     task: A.Task | None = None
 
 
@@ -105,7 +120,7 @@ class Checker:
         self.num_frames = num_frames
         self.broken = set(broken_names)
         self.broken_rule_kinds = set(broken_rule_kinds)  # kinds of rules that failed to parse
-        self.result = CheckResult()
+        self.result = CheckedProgram()
         self.functions = functions()
         self.declared_anywhere: dict[str, A.Declaration] = {}
         for st in program.statements:
@@ -113,7 +128,7 @@ class Checker:
                 self.declared_anywhere.setdefault(st.name, st)
         self.used: set[str] = set()
         self.current: A.Declaration | None = None
-        self._bounds: dict[int, tuple[int | None, int | None]] = {}  # id(window) -> its checked bounds
+        self._bounds: A.NodeTable[tuple[int | None, int | None]] = A.NodeTable()  # each well-formed window's bounds
 
     # -------------------------------------------------------------- reporting
     def err(self, code: str, message: str, span: Span | None, help: str | None = None) -> None:
@@ -126,27 +141,27 @@ class Checker:
         return f"line {node.span.line}" if node.span else "above"
 
     # -------------------------------------------------------------- statements
-    def run(self) -> CheckResult:
+    def run(self) -> CheckedProgram:
         rules: dict[str, A.Rule] = {}
         goals = processes = 0
         for st in self.program.statements:
-            if isinstance(st, A.Task):
-                if self.result.task is not None:
+            match st:
+                case A.Task() if self.result.task is not None:
                     self.err("E109", "more than one task header", st.span,
                              f"the task is already named at {self._line_of(self.result.task)}")
-                else:
+                case A.Task():
                     self.result.task = st
-            elif isinstance(st, A.Declaration):
-                self.declaration(st)
-            elif isinstance(st, A.Rule):
-                if st.name in rules:
-                    self.err("E105", f"rule '{st.name}' is defined twice", st.name_span or st.span,
-                             f"the first rule '{st.name}' is at {self._line_of(rules[st.name])}; rename one")
-                else:
-                    rules[st.name] = st
-                goals += st.kind == "goal"
-                processes += st.kind == "process"
-                self.rule(st)
+                case A.Declaration():
+                    self.declaration(st)
+                case A.Rule():
+                    if st.name in rules:
+                        self.err("E105", f"rule '{st.name}' is defined twice", st.name_span or st.span,
+                                 f"the first rule '{st.name}' is at {self._line_of(rules[st.name])}; rename one")
+                    else:
+                        rules[st.name] = st
+                    goals += st.kind == "goal"
+                    processes += st.kind == "process"
+                    self.rule(st)
         self.window_contexts()
         if goals == 0 and "goal" not in self.broken_rule_kinds:
             self.err("E401", "no goal rule", self._file_span(),
@@ -212,20 +227,23 @@ class Checker:
         """Check each window where it is used: on a rule's outermost temporal operator (evaluated
         at frame 0: negative bounds count from the end) or nested (relative: E303 for a
         negative bound). ``let`` names are followed, since a let's meaning depends on its use."""
-        reported: set[tuple[int, bool]] = set()
+        reported: A.NodeTable[set[bool]] = A.NodeTable()  # the contexts each window was checked in
         followed: set[tuple[str, bool]] = set()
 
         def walk(e: A.Node, nested: bool) -> None:
-            if isinstance(e, A.Name):
-                sym = self.result.symbols.get(e.id)
-                if sym is not None and sym.role == "let" and (e.id, nested) not in followed:
-                    followed.add((e.id, nested))
-                    walk(sym.declaration.value, nested)
-                return
-            window = getattr(e, "window", None)
-            if window is not None and id(window) in self._bounds and (id(window), nested) not in reported:
-                reported.add((id(window), nested))
-                self._window_in_context(window, nested)
+            match e:
+                case A.Name(id=name):
+                    sym = self.result.symbols.get(name)
+                    if sym is not None and sym.role == "let" and (name, nested) not in followed:
+                        followed.add((name, nested))
+                        walk(sym.declaration.value, nested)
+                    return
+            window = _window_of(e)
+            if window is not None and window in self._bounds:
+                contexts = reported.setdefault(window, set())
+                if nested not in contexts:
+                    contexts.add(nested)
+                    self._window_in_context(window, nested)
             inner = nested or isinstance(e, _SHIFTS_FRAME)
             for child in A.children(e):
                 if child is not window:
@@ -236,35 +254,77 @@ class Checker:
                 walk(st.formula, False)
 
     def _window_in_context(self, w: A.Window, nested: bool) -> None:
-        start, stop = self._bounds[id(w)]
-        if self.num_frames is not None:
-            misfit = window_misfit(start, stop, self.num_frames, nested)
-        elif nested and is_anchored(start, stop):
-            misfit = window_misfit(start, stop, 1, nested)  # E303 needs no length
-        else:
-            misfit = None
-        if misfit:
+        start, stop = self._bounds[w]
+        misfit = window_misfit(start, stop, self.num_frames, nested)
+        # Without the video's length, only E303 depends on where the window stands: what is
+        # wrong with it anywhere was reported once, where it is written (_window).
+        if misfit and (self.num_frames is not None or misfit[0] == "E303"):
             code, message, help = misfit
             self.err(code, message, w.span, help)
 
     # -------------------------------------------------------------- depth
     def depth(self, e: A.Node) -> int:
-        if isinstance(e, A.Name):
-            sym = self.result.symbols.get(e.id)
-            return sym.depth if sym is not None else 1
-        kids = A.children(e)
-        return 1 + max((self.depth(k) for k in kids), default=0)
+        match e:
+            case A.Name(id=name):
+                sym = self.result.symbols.get(name)
+                return sym.depth if sym is not None else 1
+            case _:
+                return 1 + max((self.depth(k) for k in A.children(e)), default=0)
 
     # -------------------------------------------------------------- expressions
     def infer(self, e: A.Node) -> Kind | None:
         kind = self._infer(e)
         if kind is not None:
-            self.result.kinds[id(e)] = kind
+            self.result.kinds[e] = kind
         return kind
 
     def _infer(self, e: A.Node) -> Kind | None:
-        method = getattr(self, "_" + type(e).__name__.lower())
-        return method(e)
+        match e:
+            case A.Name():
+                return self._name(e)
+            case A.Number():
+                return self._number(e)
+            case A.String():
+                return Kind.STRING
+            case A.Call():
+                return self._call(e)
+            case A.Not(operand=operand):
+                return self._logic_or_mask(e, (operand,), "not")
+            case A.And(operands=operands):
+                return self._logic_or_mask(e, operands, "and")
+            case A.Or(operands=operands):
+                return self._logic_or_mask(e, operands, "or")
+            case A.Implies(left=left, right=right):
+                return self._formulas(left, right, "implies")
+            case A.Minus(operands=operands):
+                kinds = [self._expect(o, Kind.MASK, "'-' (region difference)") for o in operands]
+                return Kind.MASK if all(kinds) else None
+            case A.Compare():
+                return self._compare(e)
+            case A.Freeze():
+                return self._freeze(e)
+            case A.Always(window=window, operand=operand):
+                return self._temporal(operand, "always", window)
+            case A.Eventually(window=window, operand=operand):
+                return self._temporal(operand, "eventually", window)
+            case A.AtStart(operand=operand):
+                return self._temporal(operand, "at start")
+            case A.AtEnd(operand=operand):
+                return self._temporal(operand, "at end")
+            case A.Next(operand=operand):
+                return self._temporal(operand, "next")
+            case A.Prev(operand=operand):
+                return self._temporal(operand, "prev")
+            case A.Progress(window=window, operand=operand):
+                self._window(window)
+                return Kind.BOOL if self._expect(operand, Kind.SIGNAL, "'progress'") else None
+            case A.Until(left=left, right=right, window=window):
+                self._window(window)
+                return self._formulas(left, right, "until")
+            case A.Then(left=left, right=right, window=window):
+                self._window(window)
+                return self._formulas(left, right, "then")
+        raise TypeError(f"not an expression: {type(e).__name__}")  # pragma: no cover - the parser builds no other
 
     def _name(self, e: A.Name) -> Kind | None:
         sym = self.result.symbols.get(e.id)
@@ -302,13 +362,10 @@ class Checker:
             return None
         return Kind.NUMBER
 
-    def _string(self, e: A.String) -> Kind | None:
-        return Kind.STRING
-
-    def _keyword(self, e: A.Keyword) -> Kind | None:  # pragma: no cover - keywords are checked via calls
-        return self.infer(e.value)
-
     def _window(self, w: A.Window | None) -> None:
+        """Bounds must be whole numbers; they are then kept for the checks in context
+        (:meth:`window_contexts`), and without the video's length a window wrong at every
+        length is reported here, once."""
         if w is None:
             return
         bounds = []
@@ -324,22 +381,25 @@ class Checker:
                 return
             bounds.append(b.value)
         start, stop = bounds
-        text = window_text(start, stop)
-        self._bounds[id(w)] = (start, stop)  # checked against the video where it is used (window_contexts)
-        if self.num_frames is not None:
-            return
-        if start is not None and stop is not None and (start >= 0) == (stop >= 0) and start >= stop:
-            self.err("E301", f"window {text} holds no frame", w.span,
-                     "the first bound must come before the second, like a Python slice")
+        self._bounds[w] = (start, stop)
+        misfit = window_misfit(start, stop, None) if self.num_frames is None else None
+        if misfit:
+            code, message, help = misfit
+            self.err(code, message, w.span, help)
 
     def _expect(self, e: A.Node, wanted: Kind, who: str) -> Kind | None:
         kind = self.infer(e)
         if kind is not None and kind != wanted:
-            word = {Kind.BOOL: "formula", Kind.SIGNAL: "measure", Kind.MASK: "mask"}.get(wanted, wanted.value)
             self.err("E201", f"{who} needs {kind_word(wanted)}; found {kind_word(kind)}", e.span,
-                     _hint_for(kind, word))
+                     _hint_for(kind, _WANTED_WORDS.get(wanted, wanted.value)))
             return None
         return kind
+
+    def _formulas(self, left: A.Node, right: A.Node, word: str) -> Kind | None:
+        """Both operands of ``implies``, ``until`` or ``then`` are formulas."""
+        a = self._expect(left, Kind.BOOL, f"'{word}'")
+        b = self._expect(right, Kind.BOOL, f"'{word}'")
+        return Kind.BOOL if a and b else None
 
     def _logic_or_mask(self, e: A.Node, operands: tuple[A.Node, ...], word: str) -> Kind | None:
         kinds = [self.infer(o) for o in operands]
@@ -358,24 +418,6 @@ class Checker:
         if bad or None in kinds or not known:
             return None
         return known.pop()
-
-    def _not(self, e: A.Not) -> Kind | None:
-        return self._logic_or_mask(e, (e.operand,), "not")
-
-    def _and(self, e: A.And) -> Kind | None:
-        return self._logic_or_mask(e, e.operands, "and")
-
-    def _or(self, e: A.Or) -> Kind | None:
-        return self._logic_or_mask(e, e.operands, "or")
-
-    def _implies(self, e: A.Implies) -> Kind | None:
-        a = self._expect(e.left, Kind.BOOL, "'implies'")
-        b = self._expect(e.right, Kind.BOOL, "'implies'")
-        return Kind.BOOL if a and b else None
-
-    def _minus(self, e: A.Minus) -> Kind | None:
-        kinds = [self._expect(o, Kind.MASK, "'-' (region difference)") for o in e.operands]
-        return Kind.MASK if all(kinds) else None
 
     def _compare(self, e: A.Compare) -> Kind | None:
         kinds = []
@@ -414,41 +456,6 @@ class Checker:
             self.err("E201", f"'{word}' needs a formula; found {kind_word(k)}", operand.span, help)
             return None
         return k
-
-    def _always(self, e: A.Always) -> Kind | None:
-        return self._temporal(e.operand, "always", e.window)
-
-    def _eventually(self, e: A.Eventually) -> Kind | None:
-        return self._temporal(e.operand, "eventually", e.window)
-
-    def _atstart(self, e: A.AtStart) -> Kind | None:
-        return self._temporal(e.operand, "at start")
-
-    def _atend(self, e: A.AtEnd) -> Kind | None:
-        return self._temporal(e.operand, "at end")
-
-    def _next(self, e: A.Next) -> Kind | None:
-        return self._temporal(e.operand, "next")
-
-    def _prev(self, e: A.Prev) -> Kind | None:
-        return self._temporal(e.operand, "prev")
-
-    def _progress(self, e: A.Progress) -> Kind | None:
-        self._window(e.window)
-        k = self._expect(e.operand, Kind.SIGNAL, "'progress'")
-        return Kind.BOOL if k else None
-
-    def _binary_temporal(self, e, word: str) -> Kind | None:
-        self._window(e.window)
-        a = self._expect(e.left, Kind.BOOL, f"'{word}'")
-        b = self._expect(e.right, Kind.BOOL, f"'{word}'")
-        return Kind.BOOL if a and b else None
-
-    def _until(self, e: A.Until) -> Kind | None:
-        return self._binary_temporal(e, "until")
-
-    def _then(self, e: A.Then) -> Kind | None:
-        return self._binary_temporal(e, "then")
 
     # -------------------------------------------------------------- calls
     def _call(self, e: A.Call) -> Kind | None:
@@ -513,16 +520,15 @@ class Checker:
             return None
         return bound
 
-    def _argument(self, spec: PrimitiveSpec, param, arg: A.Node) -> bool:
+    def _argument(self, spec: PrimitiveSpec, param: Param, arg: A.Node) -> bool:
         who = f"argument '{param.name}' of {spec.name}()"
         kind = self.infer(arg)
         if kind is None:
             return False
         if param.kind in (Kind.MASK, Kind.SIGNAL, Kind.BOOL):
             if kind != param.kind:
-                word = {Kind.BOOL: "formula", Kind.SIGNAL: "measure", Kind.MASK: "mask"}[param.kind]
                 self.err("E201", f"{who} must be {kind_word(param.kind)}; found {kind_word(kind)}", arg.span,
-                         _hint_for(kind, word))
+                         _hint_for(kind, _WANTED_WORDS[param.kind]))
                 return False
             return True
         if param.kind == Kind.COLOR:

@@ -21,10 +21,10 @@ from __future__ import annotations
 
 from rulec import ast as A
 from rulec import printer as P
-from rulec.checker import CheckResult
+from rulec.checker import CheckedProgram
 from rulec.ir import Const, Declaration, Node, Ref, RuleIR
 from rulec.primitives.conventions import EMPTY_MARGIN
-from rulec.primitives.registry import REGISTRY, Kind, functions
+from rulec.primitives.registry import REGISTRY, Kind, PrimitiveSpec, functions
 from rulec.span import Span
 
 Operand = Ref | Const
@@ -67,15 +67,12 @@ def _window_consts(w: A.Window | None) -> tuple[Const, Const]:
 
 
 class Lowerer:
-    def __init__(self, check: CheckResult):
+    def __init__(self, check: CheckedProgram):
         self.check = check
         self.kinds = check.kinds
         self.graph = GraphBuilder()
         self.functions = functions()
         self._names: dict[tuple[str, bool, bool], Operand] = {}
-
-    def kind(self, e: A.Node) -> Kind:
-        return self.kinds[id(e)]
 
     def add(self, op, args, inputs, e: A.Node, neg: bool, frozen: bool, label: str | None = None) -> Ref:
         return self.graph.add(op, tuple(args), tuple(inputs), e.span, label or _label(e, neg, frozen))
@@ -88,51 +85,44 @@ class Lowerer:
         return self._names[key]
 
     def lower(self, e: A.Node, neg: bool = False, frozen: bool = False) -> Operand:
-        if isinstance(e, A.Name):
-            return self.name(e.id, neg, frozen)
-        if isinstance(e, A.Number):
-            return Const(e.value)
-        if isinstance(e, A.String):
-            return Const(e.value)
-        if isinstance(e, A.Call):
-            return self.call(e, neg, frozen)
-        if isinstance(e, A.Freeze):
-            return self.lower(e.operand, neg, True)
-        if self.kind(e) == Kind.MASK:
-            return self.mask(e, frozen)
-        if isinstance(e, (A.Not,)):
-            return self.lower(e.operand, not neg)
-        if isinstance(e, (A.And, A.Or, A.Implies)):
-            return self.junction(e, neg)
-        if isinstance(e, A.Compare):
-            op = "lt" if e.op in ("<", "<=") else "gt"
-            atom = self.add(op, (self.lower(e.left), self.lower(e.right)), (), e, False, False)
-            return self.add("neg", (atom,), (), e, True, False) if neg else atom
-        if isinstance(e, (A.Always, A.Eventually)):
-            universal = isinstance(e, A.Always) != neg
-            start, stop = _window_consts(e.window)
-            body = self.lower(e.operand, neg)
-            return self.add("always" if universal else "eventually", (body, start, stop, Const(0)), (), e, neg, False)
-        if isinstance(e, (A.Next, A.Prev)):  # vacuous past the video's edge; under a negation the dual fill
-            body = self.lower(e.operand, neg)
-            empty = Const(-EMPTY_MARGIN if neg else EMPTY_MARGIN)
-            return self.add("next" if isinstance(e, A.Next) else "prev", (body, empty), (), e, neg, False)
-        if isinstance(e, (A.AtStart, A.AtEnd)):
-            body = self.lower(e.operand, neg)
-            return self.add("at_start" if isinstance(e, A.AtStart) else "at_end", (body,), (), e, neg, False)
-        if isinstance(e, A.Progress):
-            start, stop = _window_consts(e.window)
-            measure = self.lower(e.operand)
-            step = self.add("decreasing", (measure,), (), e, False, False, label=f"decreasing({P.print_expr(e.operand)})")
-            if neg:
-                step = self.add("neg", (step,), (), e, False, False, label=f"not decreasing({P.print_expr(e.operand)})")
-            return self.add("eventually" if neg else "always", (step, start, stop, Const(0)), (), e, neg, False)
-        if isinstance(e, A.Until):
-            start, stop = _window_consts(e.window)
-            a, b = self.lower(e.left, neg), self.lower(e.right, neg)
-            return self.add("release" if neg else "until", (a, b, start, stop), (), e, neg, False)
-        if isinstance(e, A.Then):
-            return self.then(e, neg)
+        match e:
+            case A.Name(id=name):
+                return self.name(name, neg, frozen)
+            case A.Number(value=value) | A.String(value=value):
+                return Const(value)
+            case A.Call():
+                return self.call(e, neg, frozen)
+            case A.Freeze(operand=operand):
+                return self.lower(operand, neg, True)
+            case A.Not() | A.And() | A.Or() | A.Minus() if self.kinds[e] == Kind.MASK:
+                return self.mask(e, frozen)
+            case A.Not(operand=operand):
+                return self.lower(operand, not neg)
+            case A.And() | A.Or() | A.Implies():
+                return self.junction(e, neg)
+            case A.Compare(left=left, op=op, right=right):
+                atom = self.add("lt" if op in ("<", "<=") else "gt", (self.lower(left), self.lower(right)), (), e, False, False)
+                return self.add("neg", (atom,), (), e, True, False) if neg else atom
+            case A.Always(window=window, operand=operand) | A.Eventually(window=window, operand=operand):
+                universal = isinstance(e, A.Always) != neg
+                start, stop = _window_consts(window)
+                body = self.lower(operand, neg)
+                return self.add("always" if universal else "eventually", (body, start, stop, Const(0)), (), e, neg, False)
+            case A.Next(operand=operand) | A.Prev(operand=operand):  # vacuous past the video's edge; under a negation the dual fill
+                body = self.lower(operand, neg)
+                empty = Const(-EMPTY_MARGIN if neg else EMPTY_MARGIN)
+                return self.add("next" if isinstance(e, A.Next) else "prev", (body, empty), (), e, neg, False)
+            case A.AtStart(operand=operand) | A.AtEnd(operand=operand):
+                body = self.lower(operand, neg)
+                return self.add("at_start" if isinstance(e, A.AtStart) else "at_end", (body,), (), e, neg, False)
+            case A.Progress(window=window, operand=operand):
+                return self.progress(e, window, operand, neg)
+            case A.Until(left=left, right=right, window=window):
+                start, stop = _window_consts(window)
+                a, b = self.lower(left, neg), self.lower(right, neg)
+                return self.add("release" if neg else "until", (a, b, start, stop), (), e, neg, False)
+            case A.Then():
+                return self.then(e, neg)
         raise TypeError(f"cannot lower {type(e).__name__}")  # pragma: no cover - the checker rejects the rest
 
     # ---------------------------------------------------------------- constructs
@@ -148,33 +138,46 @@ class Lowerer:
                 args.append(Const(p.default))
         inputs = tuple("start" if (frozen and i == "video") else i for i in spec.inputs)
         atom = self.add(e.func, args, inputs, e, False, frozen and spec.result == Kind.MASK,
-                        label=self._call_label(e, spec, args, frozen and spec.result == Kind.MASK))
+                        label=self._call_label(e.func, spec, given, args, frozen and spec.result == Kind.MASK))
         if neg and spec.result == Kind.BOOL:
             return self.add("neg", (atom,), (), e, True, False)
         return atom
 
-    def _call_label(self, e: A.Call, spec, args: list[Operand], frozen: bool) -> str:
+    @staticmethod
+    def _call_label(func: str, spec: PrimitiveSpec, given: dict[str, A.Node], args: list[Operand], frozen: bool) -> str:
         """Canonical call text: required arguments positional, other keywords only when not default."""
-        given = {p.name: a for p, a in zip(spec.params, e.args)}
-        given.update({k.name: k.value for k in e.keywords})
         positional, keywords = [], []
         for p, arg in zip(spec.params, args):
             if not p.keyword:
                 positional.append(P.doc(given[p.name]))
             elif isinstance(arg, Const) and arg.value != p.default:
                 keywords.append((p.name, P.doc(given[p.name])))
-        d = P.d_call(e.func, positional, keywords)
+        d = P.d_call(func, positional, keywords)
         return (P.d_freeze(d) if frozen else d)[0]
 
+    def progress(self, e: A.Progress, window: A.Window | None, operand: A.Node, neg: bool) -> Operand:
+        """``progress[a:b] m`` = always[a:b] decreasing(m); negated, eventually[a:b] not decreasing(m)."""
+        start, stop = _window_consts(window)
+        text = P.print_expr(operand)
+        step = self.add("decreasing", (self.lower(operand),), (), e, False, False, label=f"decreasing({text})")
+        if neg:
+            step = self.add("neg", (step,), (), e, False, False, label=f"not decreasing({text})")
+        return self.add("eventually" if neg else "always", (step, start, stop, Const(0)), (), e, neg, False)
+
     def mask(self, e: A.Node, frozen: bool) -> Operand:
-        if isinstance(e, A.Not):
-            return self.add("mask_not", (self.lower(e.operand, False, frozen),), (), e, False, frozen)
-        op, word, prec = {A.And: ("mask_and", "and", P.AND), A.Or: ("mask_or", "or", P.OR),
-                          A.Minus: ("mask_minus", "-", P.MINUS)}[type(e)]
-        operand_prec = P.POSTFIX if isinstance(e, A.Minus) else prec + 1
-        acc = self.lower(e.operands[0], False, frozen)
-        text = P.wrap(P.doc(e.operands[0]), operand_prec)
-        for operand in e.operands[1:]:  # a left fold of binary nodes; labels grow left to right
+        """Region algebra: ``not`` is one node, n-ary ``and``/``or``/``-`` a left fold of binary nodes."""
+        match e:
+            case A.Not(operand=operand):
+                return self.add("mask_not", (self.lower(operand, False, frozen),), (), e, False, frozen)
+            case A.And(operands=operands):
+                op, word, prec, operand_prec = "mask_and", "and", P.AND, P.AND + 1
+            case A.Or(operands=operands):
+                op, word, prec, operand_prec = "mask_or", "or", P.OR, P.OR + 1
+            case A.Minus(operands=operands):
+                op, word, prec, operand_prec = "mask_minus", "-", P.MINUS, P.POSTFIX
+        acc = self.lower(operands[0], False, frozen)
+        text = P.wrap(P.doc(operands[0]), operand_prec)
+        for operand in operands[1:]:  # labels grow left to right
             nxt = self.lower(operand, False, frozen)
             text = f"{text} {word} {P.wrap(P.doc(operand), operand_prec)}"
             label = P.d_freeze((text, prec))[0] if frozen else text
@@ -202,23 +205,26 @@ class Lowerer:
 
     @staticmethod
     def _junction_op(e: A.Node, neg: bool) -> str | None:
-        if isinstance(e, A.And):
-            return "or" if neg else "and"
-        if isinstance(e, (A.Or, A.Implies)):
-            return "and" if neg else "or"
+        match e:
+            case A.And():
+                return "or" if neg else "and"
+            case A.Or() | A.Implies():
+                return "and" if neg else "or"
         return None
 
     def _collect(self, e: A.Node, neg: bool, op: str, out: list[Operand]) -> None:
-        if isinstance(e, A.Not) and self.kind(e) == Kind.BOOL:
-            self._collect(e.operand, not neg, op, out)
-        elif isinstance(e, (A.And, A.Or)) and self._junction_op(e, neg) == op:
-            for o in e.operands:
-                self._collect(o, neg, op, out)
-        elif isinstance(e, A.Implies) and self._junction_op(e, neg) == op:
-            self._collect(e.left, not neg, op, out)
-            self._collect(e.right, neg, op, out)
-        else:
-            out.append(self.lower(e, neg))
+        """The terms of the junction ``op`` that ``e`` (negated if ``neg``) spells out, flattened."""
+        match e:
+            case A.Not(operand=operand) if self.kinds[e] == Kind.BOOL:
+                self._collect(operand, not neg, op, out)
+            case A.And(operands=operands) | A.Or(operands=operands) if self._junction_op(e, neg) == op:
+                for o in operands:
+                    self._collect(o, neg, op, out)
+            case A.Implies(left=left, right=right) if self._junction_op(e, neg) == op:
+                self._collect(left, not neg, op, out)
+                self._collect(right, neg, op, out)
+            case _:
+                out.append(self.lower(e, neg))
 
     def then(self, e: A.Then, neg: bool) -> Operand:
         """``A then B`` = eventually(A and eventually(B, offset 1)); negated, its dual."""
@@ -240,17 +246,17 @@ class Lowerer:
         return self.add(outer_op, (both, start, stop, Const(0)), (), e, neg, False)
 
 
-def lower_program(program: A.Program, check: CheckResult):
+def lower_program(program: A.Program, check: CheckedProgram):
     """(nodes, rules, declarations) of a program that passed the checker."""
     lowerer = Lowerer(check)
     declarations = []
     rules = []
     for st in program.statements:
-        if isinstance(st, A.Declaration):
-            operand = lowerer.name(st.name)
-            declarations.append(Declaration(st.name, st.role, operand.node, st.span))
-        elif isinstance(st, A.Rule):
-            root = lowerer.lower(st.formula)
-            weight = 1.0 if st.weight is None else float(st.weight.value)
-            rules.append(RuleIR(st.name, st.kind, weight, root.node, st.span, P.print_expr(st.formula)))
+        match st:
+            case A.Declaration(name=name, role=role, span=span):
+                declarations.append(Declaration(name, role, lowerer.name(name).node, span))
+            case A.Rule(name=name, kind=kind, formula=formula, weight=weight, span=span):
+                root = lowerer.lower(formula)
+                rules.append(RuleIR(name, kind, 1.0 if weight is None else float(weight.value), root.node, span,
+                                    P.print_expr(formula)))
     return tuple(lowerer.graph.nodes), tuple(rules), tuple(declarations)

@@ -23,14 +23,16 @@ from rulec.diagnostics import Diagnostic, error
 from rulec.limits import MAX_DEPTH, MAX_NUMBER_CHARS, MAX_SOURCE_CHARS, MAX_STATEMENTS
 from rulec.span import Span, span_at
 
-STATEMENT_KEYWORDS = ("task", "object", "region", "let", "goal", "process")
 #: Words with a meaning inside formulas; they cannot name a declaration.
 RESERVED = frozenset({"not", "and", "or", "implies", "always", "eventually", "at", "until", "then", "progress",
                       "next", "prev"})
 
-_STATEMENT_START = re.compile(r"^[ \t\f\r]*(?:task|object|region|let|goal|process)\b", re.MULTILINE)
-_DECLARED_NAME = re.compile(r"^\s*(?:object|region|let)\s+([A-Za-z_][A-Za-z0-9_]*)")
-_RULE_KIND = re.compile(r"^\s*(goal|process)\b")
+#: The first word of each statement (grammar/rules.lark), by what the statement is.
+_DECLARATION_WORDS = "object|region|let"
+_RULE_WORDS = "goal|process"
+_STATEMENT_START = re.compile(rf"^[ \t\f\r]*(?:task|{_DECLARATION_WORDS}|{_RULE_WORDS})\b", re.MULTILINE)
+_DECLARED_NAME = re.compile(rf"^\s*(?:{_DECLARATION_WORDS})\s+([A-Za-z_][A-Za-z0-9_]*)")
+_RULE_KIND = re.compile(rf"^\s*({_RULE_WORDS})\b")
 
 
 @lru_cache(maxsize=1)
@@ -116,68 +118,75 @@ class _Converter:
 
     def expr(self, t) -> A.Node:
         span = self.span(t)
-        if isinstance(t, Token):  # cannot happen with this grammar; kept for safety
-            raise _ConvertError(error("E001", f"unexpected {t!s}", span))
-        kind, c = t.data, t.children
-        if kind == "name":
-            return A.make(A.Name, id=str(c[0]), span=span)
-        if kind == "number":
-            return self.number(c[0], False, span)
-        if kind == "negative_number":
-            return self.number(c[0], True, span)
-        if kind == "string":
-            return A.make(A.String, value=str(c[0])[1:-1], span=span)
-        if kind == "call":
-            args, keywords = [], []
-            for child in c[1:]:
-                if child is None:
+        match t:
+            case Token():  # cannot happen with this grammar; kept for safety
+                raise _ConvertError(error("E001", f"unexpected {t!s}", span))
+            case Tree(data="name", children=[name]):
+                return A.make(A.Name, id=str(name), span=span)
+            case Tree(data="number", children=[digits]):
+                return self.number(digits, False, span)
+            case Tree(data="negative_number", children=[digits]):
+                return self.number(digits, True, span)
+            case Tree(data="string", children=[text]):
+                return A.make(A.String, value=str(text)[1:-1], span=span)
+            case Tree(data="call", children=[func, *arguments]):
+                return self.call(func, arguments, span)
+            case Tree(data="not_expr", children=[operand]):
+                return A.make(A.Not, operand=self.expr(operand), span=span)
+            case Tree(data="and_expr", children=operands):
+                return A.make(A.And, operands=tuple(self.expr(x) for x in operands), span=span)
+            case Tree(data="or_expr", children=operands):
+                return A.make(A.Or, operands=tuple(self.expr(x) for x in operands), span=span)
+            case Tree(data="minus", children=operands):
+                return A.make(A.Minus, operands=tuple(self.expr(x) for x in operands), span=span)
+            case Tree(data="implies", children=[left, right]):
+                return A.make(A.Implies, left=self.expr(left), right=self.expr(right), span=span)
+            case Tree(data="compare", children=[left, op, right]):
+                return A.make(A.Compare, left=self.expr(left), op=str(op), right=self.expr(right), span=span)
+            case Tree(data="freeze", children=[operand]):
+                return A.make(A.Freeze, operand=self.expr(operand), span=span)
+            case Tree(data="always" | "eventually" | "progress" as kind, children=[window, operand]):
+                cls = {"always": A.Always, "eventually": A.Eventually, "progress": A.Progress}[kind]
+                return A.make(cls, window=self.window(window), operand=self.expr(operand), span=span)
+            case Tree(data="at_start", children=[operand]):
+                return A.make(A.AtStart, operand=self.expr(operand), span=span)
+            case Tree(data="at_end", children=[operand]):
+                return A.make(A.AtEnd, operand=self.expr(operand), span=span)
+            case Tree(data="next_expr", children=[operand]):
+                return A.make(A.Next, operand=self.expr(operand), span=span)
+            case Tree(data="prev_expr", children=[operand]):
+                return A.make(A.Prev, operand=self.expr(operand), span=span)
+            case Tree(data="until" | "then" as kind, children=[left, window, right]):
+                cls = A.Until if kind == "until" else A.Then
+                return A.make(cls, left=self.expr(left), window=self.window(window), right=self.expr(right), span=span)
+        raise _ConvertError(error("E001", f"unexpected construct '{t.data}'", span))  # pragma: no cover
+
+    def call(self, func: Token, arguments: list, span: Span | None) -> A.Call:
+        """``func(...)``: positional arguments and ``name=value`` keywords, in the order written."""
+        args, keywords = [], []
+        for argument in arguments:
+            match argument:
+                case None:  # the grammar's optional argument list, absent
                     continue
-                if isinstance(child, Tree) and child.data == "keyword":
-                    keywords.append(A.make(A.Keyword, name=str(child.children[0]), value=self.expr(child.children[1]),
-                                              span=self.span(child)))
-                else:
-                    args.append(self.expr(child))
-            return A.make(A.Call, func=str(c[0]), args=tuple(args), keywords=tuple(keywords), span=span,
-                          func_span=self.span(c[0]))
-        if kind == "not_expr":
-            return A.make(A.Not, operand=self.expr(c[0]), span=span)
-        if kind == "and_expr":
-            return A.make(A.And, operands=tuple(self.expr(x) for x in c), span=span)
-        if kind == "or_expr":
-            return A.make(A.Or, operands=tuple(self.expr(x) for x in c), span=span)
-        if kind == "minus":
-            return A.make(A.Minus, operands=tuple(self.expr(x) for x in c), span=span)
-        if kind == "implies":
-            return A.make(A.Implies, left=self.expr(c[0]), right=self.expr(c[1]), span=span)
-        if kind == "compare":
-            return A.make(A.Compare, left=self.expr(c[0]), op=str(c[1]), right=self.expr(c[2]), span=span)
-        if kind == "freeze":
-            return A.make(A.Freeze, operand=self.expr(c[0]), span=span)
-        if kind in ("always", "eventually", "progress"):
-            cls = {"always": A.Always, "eventually": A.Eventually, "progress": A.Progress}[kind]
-            return A.make(cls, window=self.window(c[0]), operand=self.expr(c[1]), span=span)
-        if kind == "at_start":
-            return A.make(A.AtStart, operand=self.expr(c[0]), span=span)
-        if kind == "at_end":
-            return A.make(A.AtEnd, operand=self.expr(c[0]), span=span)
-        if kind in ("next_expr", "prev_expr"):
-            return A.make(A.Next if kind == "next_expr" else A.Prev, operand=self.expr(c[0]), span=span)
-        if kind in ("until", "then"):
-            cls = A.Until if kind == "until" else A.Then
-            return A.make(cls, left=self.expr(c[0]), window=self.window(c[1]), right=self.expr(c[2]), span=span)
-        raise _ConvertError(error("E001", f"unexpected construct '{kind}'", span))  # pragma: no cover
+                case Tree(data="keyword", children=[name, value]):
+                    keywords.append(A.make(A.Keyword, name=str(name), value=self.expr(value), span=self.span(argument)))
+                case _:
+                    args.append(self.expr(argument))
+        return A.make(A.Call, func=str(func), args=tuple(args), keywords=tuple(keywords), span=span,
+                      func_span=self.span(func))
 
     def statement(self, t: Tree) -> A.Node:
-        span, c = self.span(t), t.children
-        if t.data == "task":
-            return A.make(A.Task, name=str(c[0]), instruction=None if c[1] is None else str(c[1])[1:-1], span=span)
-        if t.data == "declaration":
-            return A.make(A.Declaration, role=str(c[0]), name=str(c[1]), value=self.expr(c[2]), span=span,
-                                 name_span=self.span(c[1]))
-        if t.data == "rule":
-            weight = None if c[3] is None else self.expr(c[3])
-            return A.make(A.Rule, kind=str(c[0]), name=str(c[1]), formula=self.expr(c[2]), weight=weight, span=span,
-                          name_span=self.span(c[1]))
+        span = self.span(t)
+        match t:
+            case Tree(data="task", children=[name, instruction]):
+                return A.make(A.Task, name=str(name), instruction=None if instruction is None else str(instruction)[1:-1],
+                              span=span)
+            case Tree(data="declaration", children=[role, name, value]):
+                return A.make(A.Declaration, role=str(role), name=str(name), value=self.expr(value), span=span,
+                              name_span=self.span(name))
+            case Tree(data="rule", children=[kind, name, formula, weight]):
+                return A.make(A.Rule, kind=str(kind), name=str(name), formula=self.expr(formula),
+                              weight=None if weight is None else self.expr(weight), span=span, name_span=self.span(name))
         raise _ConvertError(error("E001", f"unexpected construct '{t.data}'", span))  # pragma: no cover
 
 

@@ -9,6 +9,7 @@ labels of graph nodes (see :mod:`rulec.lower`), which is why they work on ``Doc`
 from __future__ import annotations
 
 from rulec import ast as A
+from rulec.windows import window_text
 
 # Precedence levels, loosest first (mirrors grammar/rules.lark).
 IMPLIES, OR, AND, SEQUENCE, PREFIX, COMPARE, MINUS, POSTFIX, PRIMARY = range(1, 10)
@@ -26,10 +27,6 @@ def number_text(value: int | float) -> str:
     if isinstance(value, bool):  # pragma: no cover - bools never reach here
         value = int(value)
     return str(value) if isinstance(value, int) else repr(float(value))
-
-
-def window_text(start: str | None, stop: str | None) -> str:
-    return f"[{start or ''}:{stop or ''}]"
 
 
 # ------------------------------------------------------------------ Doc builders
@@ -90,54 +87,52 @@ def d_freeze(operand: Doc) -> Doc:
 def _window(w: A.Window | None) -> str:
     if w is None:
         return ""
-    return window_text(
-        None if w.start is None else doc(w.start)[0],
-        None if w.stop is None else doc(w.stop)[0],
-    )
+    return window_text(None if w.start is None else doc(w.start)[0], None if w.stop is None else doc(w.stop)[0])
 
 
 def doc(e: A.Node) -> Doc:
     """The canonical text of an expression with its precedence."""
-    if isinstance(e, A.Name):
-        return d_name(e.id)
-    if isinstance(e, A.Number):
-        return d_number(e.value)
-    if isinstance(e, A.String):
-        return d_string(e.value)
-    if isinstance(e, A.Call):
-        return d_call(e.func, [doc(a) for a in e.args], [(k.name, doc(k.value)) for k in e.keywords])
-    if isinstance(e, A.Not):
-        return d_prefix("not", doc(e.operand))
-    if isinstance(e, A.And):
-        return d_and([doc(o) for o in e.operands])
-    if isinstance(e, A.Or):
-        return d_or([doc(o) for o in e.operands])
-    if isinstance(e, A.Implies):
-        return d_implies(doc(e.left), doc(e.right))
-    if isinstance(e, A.Minus):
-        return d_minus([doc(o) for o in e.operands])
-    if isinstance(e, A.Compare):
-        return d_compare(doc(e.left), e.op, doc(e.right))
-    if isinstance(e, A.Freeze):
-        return d_freeze(doc(e.operand))
-    if isinstance(e, A.Always):
-        return d_prefix("always", doc(e.operand), _window(e.window))
-    if isinstance(e, A.Eventually):
-        return d_prefix("eventually", doc(e.operand), _window(e.window))
-    if isinstance(e, A.AtStart):
-        return d_prefix("at start", doc(e.operand))
-    if isinstance(e, A.AtEnd):
-        return d_prefix("at end", doc(e.operand))
-    if isinstance(e, A.Next):
-        return d_prefix("next", doc(e.operand))
-    if isinstance(e, A.Prev):
-        return d_prefix("prev", doc(e.operand))
-    if isinstance(e, A.Progress):
-        return d_prefix("progress", doc(e.operand), _window(e.window))
-    if isinstance(e, A.Until):
-        return d_binary_temporal("until", doc(e.left), doc(e.right), _window(e.window))
-    if isinstance(e, A.Then):
-        return d_binary_temporal("then", doc(e.left), doc(e.right), _window(e.window))
+    match e:
+        case A.Name(id=name):
+            return d_name(name)
+        case A.Number(value=value):
+            return d_number(value)
+        case A.String(value=value):
+            return d_string(value)
+        case A.Call(func=func, args=args, keywords=keywords):
+            return d_call(func, [doc(a) for a in args], [(k.name, doc(k.value)) for k in keywords])
+        case A.Not(operand=operand):
+            return d_prefix("not", doc(operand))
+        case A.And(operands=operands):
+            return d_and([doc(o) for o in operands])
+        case A.Or(operands=operands):
+            return d_or([doc(o) for o in operands])
+        case A.Implies(left=left, right=right):
+            return d_implies(doc(left), doc(right))
+        case A.Minus(operands=operands):
+            return d_minus([doc(o) for o in operands])
+        case A.Compare(left=left, op=op, right=right):
+            return d_compare(doc(left), op, doc(right))
+        case A.Freeze(operand=operand):
+            return d_freeze(doc(operand))
+        case A.Always(window=window, operand=operand):
+            return d_prefix("always", doc(operand), _window(window))
+        case A.Eventually(window=window, operand=operand):
+            return d_prefix("eventually", doc(operand), _window(window))
+        case A.AtStart(operand=operand):
+            return d_prefix("at start", doc(operand))
+        case A.AtEnd(operand=operand):
+            return d_prefix("at end", doc(operand))
+        case A.Next(operand=operand):
+            return d_prefix("next", doc(operand))
+        case A.Prev(operand=operand):
+            return d_prefix("prev", doc(operand))
+        case A.Progress(window=window, operand=operand):
+            return d_prefix("progress", doc(operand), _window(window))
+        case A.Until(left=left, right=right, window=window):
+            return d_binary_temporal("until", doc(left), doc(right), _window(window))
+        case A.Then(left=left, right=right, window=window):
+            return d_binary_temporal("then", doc(left), doc(right), _window(window))
     raise TypeError(f"not an expression: {type(e).__name__}")
 
 
@@ -146,13 +141,13 @@ def print_expr(e: A.Node) -> str:
 
 
 def print_statement(s: A.Node) -> str:
-    if isinstance(s, A.Task):
-        return f"task {s.name}" + ("" if s.instruction is None else f' "{s.instruction}"')
-    if isinstance(s, A.Declaration):
-        return f"{s.role} {s.name} = {print_expr(s.value)}"
-    if isinstance(s, A.Rule):
-        weight = "" if s.weight is None else f" weight {number_text(s.weight.value)}"
-        return f"{s.kind} {s.name} : {print_expr(s.formula)}{weight}"
+    match s:
+        case A.Task(name=name, instruction=instruction):
+            return f"task {name}" + ("" if instruction is None else f' "{instruction}"')
+        case A.Declaration(role=role, name=name, value=value):
+            return f"{role} {name} = {print_expr(value)}"
+        case A.Rule(kind=kind, name=name, formula=formula, weight=weight):
+            return f"{kind} {name} : {print_expr(formula)}" + ("" if weight is None else f" weight {number_text(weight.value)}")
     raise TypeError(f"not a statement: {type(s).__name__}")
 
 

@@ -173,3 +173,13 @@ def test_next_and_prev_are_prefix_operators_and_reserved_words():
     g = parse("goal g : prev not a and b\n").program.statements[0].formula
     assert isinstance(g, A.And) and isinstance(g.operands[0], A.Prev)
     assert "next" in RESERVED and "prev" in RESERVED
+
+
+def test_a_node_table_tells_equal_nodes_apart():
+    from rulec.ast import Name, NodeTable
+
+    first, second = Name(id="x"), Name(id="x")
+    assert first == second  # nodes compare by content...
+    table: NodeTable[int] = NodeTable()
+    table[first] = 1
+    assert first in table and second not in table and table[first] == 1  # ...the table by identity
