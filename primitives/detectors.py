@@ -7,15 +7,13 @@ score, so the region algebra's exact min/max and smooth products agree on binary
 
 from __future__ import annotations
 
-from contextlib import contextmanager, nullcontext
-from contextvars import ContextVar
-from typing import Iterator
+from contextlib import nullcontext
 
 import kornia
 import torch
 from torch import Tensor
 
-from rulec.primitives.conventions import COLOR_SOFTNESS
+from rulec.primitives.conventions import COLOR_SOFTNESS, COLOR_TOL
 from rulec.primitives.semantics import Semantics
 
 
@@ -32,39 +30,36 @@ def first_frame(video: Tensor) -> Tensor:
     return video[:, :1].detach()
 
 
-_SHARED: ContextVar[dict | None] = ContextVar("rulec_shared_colour_space", default=None)
-
-
-@contextmanager
-def shared_colour_space() -> Iterator[None]:
-    """Within this block, each video is converted to Lab once and each colour distance is
-    computed once, however many detectors and semantics ask for it.
+class ColourSpace:
+    """A video as the colour detectors see it: its CIE Lab image and its distance to each
+    colour, each computed once however many detectors and semantics ask for it.
 
     A reward evaluates its graph twice per call (exact under ``no_grad``, then smooth with
-    gradients); inside this block the first pass computes the distances with their graph
-    and the second reuses them. The memo lives only as long as the block, so nothing
-    carries over from one call to the next. Keys are the video object and its version
-    counter, so an in-place change of the video is never served a stale value.
+    gradients). It makes one ``ColourSpace`` per graph input for the call and hands it to
+    the colour detectors of both passes: the first computes the distances with their graph
+    (when the video needs gradients), the second reuses them. It serves the one tensor it was
+    made for, for as long as the caller holds it, and starts afresh if that tensor was changed
+    in place (its version counter moved), so a stale value is never served.
     """
-    token = _SHARED.set({})
-    try:
-        yield
-    finally:
-        _SHARED.reset(token)
 
+    def __init__(self, video: Tensor):
+        self.video = video
+        self._version = video._version
+        self._lab: Tensor | None = None
+        self._distances: dict[str, Tensor] = {}
 
-def _memo(key: tuple, video: Tensor, compute):
-    memo = _SHARED.get()
-    if memo is None:
-        return compute()
-    key = (id(video), video._version, *key)
-    hit = memo.get(key)
-    if hit is not None and hit[0] is video:
-        return hit[1]
-    with torch.enable_grad() if video.requires_grad else nullcontext():
-        value = compute()
-    memo[key] = (video, value)
-    return value
+    def distance(self, hex_colour: str) -> Tensor:
+        """Delta E 76 of every pixel to ``hex_colour``: ``(B, T, H, W)`` (detached when grad is off)."""
+        if self.video._version != self._version:
+            self._version, self._lab, self._distances = self.video._version, None, {}
+        key = hex_colour.lower()
+        if key not in self._distances:
+            with torch.enable_grad() if self.video.requires_grad else nullcontext():
+                if self._lab is None:
+                    self._lab = _lab(self.video)
+                self._distances[key] = _distance(self._lab, self.video, hex_colour)
+        distance = self._distances[key]
+        return distance if torch.is_grad_enabled() else distance.detach()
 
 
 def _lab(video: Tensor) -> Tensor:
@@ -72,9 +67,8 @@ def _lab(video: Tensor) -> Tensor:
     return kornia.color.rgb_to_lab(video.reshape(b * t, c, h, w))
 
 
-def _lab_distance(video: Tensor, hex_colour: str) -> Tensor:
+def _distance(lab: Tensor, video: Tensor, hex_colour: str) -> Tensor:
     b, t, _, h, w = video.shape
-    lab = _memo(("lab",), video, lambda: _lab(video))
     target = torch.tensor(hex_to_rgb01(hex_colour), dtype=video.dtype, device=video.device)
     target_lab = kornia.color.rgb_to_lab(target.view(1, 3, 1, 1))
     squared = (lab - target_lab).square().sum(1)
@@ -82,15 +76,17 @@ def _lab_distance(video: Tensor, hex_colour: str) -> Tensor:
     return (squared + 1e-12).sqrt().reshape(b, t, h, w)
 
 
-def lab_distance(video: Tensor, hex_colour: str) -> Tensor:
-    """CIE Lab distance (Delta E 76) of every pixel to ``hex_colour``: ``(B, T, H, W)``."""
+def lab_distance(video: Tensor | ColourSpace, hex_colour: str) -> Tensor:
+    """CIE Lab distance (Delta E 76) of every pixel to ``hex_colour``: ``(B, T, H, W)``;
+    read from a :class:`ColourSpace` when given one, else computed afresh."""
     hex_to_rgb01(hex_colour)  # a clear error before anything is computed
-    distance = _memo(("distance", hex_colour.lower()), video, lambda: _lab_distance(video, hex_colour))
-    return distance if torch.is_grad_enabled() else distance.detach()
+    if isinstance(video, ColourSpace):
+        return video.distance(hex_colour)
+    return _distance(_lab(video), video, hex_colour)
 
 
-def color(sem: Semantics, video: Tensor, hex: str, tol: float = 12.0) -> Tensor:
-    """Pixels within ``tol`` (Lab Delta E) of a colour."""
+def color(sem: Semantics, video: Tensor | ColourSpace, hex: str, tol: float = COLOR_TOL) -> Tensor:
+    """Pixels within ``tol`` (Lab Delta E) of a colour (of a video, or of a :class:`ColourSpace` shared by an evaluation)."""
     if not tol > 0:
         raise ValueError(f"color(tol=...) must be positive, got {tol!r}")
     return sem.step(tol - lab_distance(video, hex), tol / COLOR_SOFTNESS)

@@ -68,9 +68,10 @@ verdict) and **smooth** (differentiable, for optimization). Kernels live in
   the object's soft mask as a mass-weighted mean, so gradients flow through the object only.
 - **Counting** (`components`) uses `kornia.contrib.connected_components`: exact in both
   semantics and without gradient; pair it with differentiable rules (`present`, `area`).
-- **Sharing work.** Inside `with rulec.primitives.detectors.shared_colour_space():` each video
-  is converted to Lab once and each colour distance computed once, across detectors and
-  across the exact and smooth passes (values equal; see `benchmarks/reward_speed.py`).
+- **Sharing work.** The colour detector also takes a `rulec.primitives.detectors.ColourSpace`
+  in place of the video: the video converted to Lab once and each colour distance computed
+  once, across detectors and across the exact and smooth passes. The reward makes one per
+  input for each call (values equal; see `benchmarks/reward_speed.py`).
 - **Lowerings** done by the compiler: `A then B` = `eventually(A and eventually[1:] B)`;
   `progress[a:b] m` = `always[a:b] decreasing(m)`; `A implies B` = `(not A) or B`; `not` is
   pushed down to atoms (`release` is the dual of `until`).

@@ -1,11 +1,11 @@
 """Temporal operators over per-frame margins ``(B, T)``, vectorized over frames.
 
-Windows follow :mod:`rulec.windows` (the one place that gives ``[start:stop]`` its
-meaning): relative to the frame t being evaluated, frames past the video's end are not
-there; a window with a negative bound (only on a rule's outermost operator) is a slice of
-absolute frames ``>= t + offset``. Where a window holds no frame at t the result is the
-operator's finite neutral margin (``always``/``release``/``next`` -> ``+EMPTY_MARGIN``,
-``eventually``/``until`` -> ``-EMPTY_MARGIN``).
+Windows are resolved by :mod:`rulec.windows` (the one place that gives ``[start:stop]``
+its meaning): relative to the frame t being evaluated, frames past the video's end are
+not there; a window with a negative bound (only on a rule's outermost operator) is a
+slice of absolute frames ``>= t + offset``. Where a window holds no frame at t the result
+is the operator's finite neutral margin (``always``/``release``/``next`` ->
+``+EMPTY_MARGIN``, ``eventually``/``until`` -> ``-EMPTY_MARGIN``).
 
 Every operator is O(T) in time and memory: suffix scans for unbounded windows, sliding
 (van Herk/Gil-Werman) reductions for bounded ones, a backward recursion for until/release
@@ -16,6 +16,9 @@ A ``(B, 1)`` input is a static margin: ``always``/``eventually``/``next``/``prev
 ``at_start``/``at_end`` return it unchanged (a constant holds at every frame or at none),
 and ``until``/``release`` of two static margins return B, since the kernel does not see the
 video length (so the window of a static operand is not checked against T).
+
+Kernels take exactly the registry's parameters, without defaults of their own: the
+compiler fills every argument, ``next``/``prev``'s ``empty`` from the registry's default.
 """
 
 from __future__ import annotations
@@ -25,31 +28,9 @@ from torch import Tensor
 
 from rulec.primitives.conventions import EMPTY_MARGIN
 from rulec.primitives.semantics import Semantics
-from rulec.windows import Frames, resolve_window, window_text
+from rulec.windows import Frames, WindowError, frames_of
 
-
-class WindowError(ValueError):
-    """A frame window selects no frame of the video."""
-
-
-def frames_of(start: int | None, stop: int | None, num_frames: int, offset: int = 0) -> Frames:
-    """The window resolved on ``num_frames`` frames, or ``WindowError`` when it holds none."""
-    frames = resolve_window(start, stop, num_frames, _check_offset(offset))
-    if frames is None:
-        raise WindowError(f"window {window_text(start, stop)} selects no frame of a video with T={num_frames} frames")
-    return frames
-
-
-def window_range(start: int | None, stop: int | None, num_frames: int) -> tuple[int, int]:
-    """The frames ``[lo, hi)`` the window covers at frame 0 (where a rule is evaluated)."""
-    covered = frames_of(start, stop, num_frames).at(0)
-    return covered.start, covered.stop
-
-
-def _check_offset(offset: int) -> int:
-    if offset not in (0, 1):
-        raise ValueError(f"temporal offset must be 0 or 1, got {offset!r}")
-    return int(offset)
+__all__ = ["WindowError", "always", "eventually", "next_", "prev", "at_start", "at_end", "until", "release"]
 
 
 def _shift(x: Tensor, steps: int, fill: float) -> Tensor:
@@ -68,7 +49,7 @@ def _no_frame_left(x: Tensor, steps: int) -> Tensor:
     return (torch.arange(frames, device=x.device) + steps >= frames).unsqueeze(0)
 
 
-def _reduce(sem: Semantics, a: Tensor, start, stop, offset, universal: bool) -> Tensor:
+def _reduce(sem: Semantics, a: Tensor, start: int | None, stop: int | None, offset: int, universal: bool) -> Tensor:
     """always (universal) / eventually over the window at every frame."""
     empty = EMPTY_MARGIN if universal else -EMPTY_MARGIN
     frames = frames_of(start, stop, a.shape[1], offset)
@@ -94,21 +75,21 @@ def _anchored_suffix(a: Tensor, frames: Frames, suffix, empty: float) -> Tensor:
     return torch.where(none_left, torch.full_like(gathered, empty), gathered)
 
 
-def always(sem: Semantics, a: Tensor, start=None, stop=None, offset: int = 0) -> Tensor:
+def always(sem: Semantics, a: Tensor, start: int | None, stop: int | None, offset: int) -> Tensor:
     """A holds at every frame of the window (min)."""
     if a.shape[1] == 1:
         return a
     return _reduce(sem, a, start, stop, offset, universal=True)
 
 
-def eventually(sem: Semantics, a: Tensor, start=None, stop=None, offset: int = 0) -> Tensor:
+def eventually(sem: Semantics, a: Tensor, start: int | None, stop: int | None, offset: int) -> Tensor:
     """A holds at some frame of the window (max)."""
     if a.shape[1] == 1:
         return a
     return _reduce(sem, a, start, stop, offset, universal=False)
 
 
-def next_(sem: Semantics, a: Tensor, empty: float = EMPTY_MARGIN) -> Tensor:
+def next_(sem: Semantics, a: Tensor, empty: float) -> Tensor:
     """A at the next frame; ``empty`` at the last frame (+1 as written, as rtamt's next;
     -1 once a negation is pushed through it, so ``not next A == next not A`` exactly)."""
     if a.shape[1] == 1:
@@ -116,7 +97,7 @@ def next_(sem: Semantics, a: Tensor, empty: float = EMPTY_MARGIN) -> Tensor:
     return _shift(a, 1, empty)
 
 
-def prev(sem: Semantics, a: Tensor, empty: float = EMPTY_MARGIN) -> Tensor:
+def prev(sem: Semantics, a: Tensor, empty: float) -> Tensor:
     """A at the previous frame; ``empty`` at the first frame (as ``next``)."""
     if a.shape[1] == 1:
         return a
@@ -133,7 +114,7 @@ def at_end(sem: Semantics, a: Tensor) -> Tensor:
     return a[:, -1:].expand_as(a)
 
 
-def _until_like(sem: Semantics, a: Tensor, b: Tensor, start, stop, strong: bool) -> Tensor:
+def _until_like(sem: Semantics, a: Tensor, b: Tensor, start: int | None, stop: int | None, strong: bool) -> Tensor:
     """until (strong) and its dual release, over any window, in O(T).
 
     until[s:e] = eventually[s:e] B and (always[0:s] A and (A until B) at t+s); release dually.
@@ -164,11 +145,11 @@ def _until_like(sem: Semantics, a: Tensor, b: Tensor, start, stop, strong: bool)
     return torch.where(_no_frame_left(a, s), torch.full_like(out, empty), out)
 
 
-def until(sem: Semantics, a: Tensor, b: Tensor, start=None, stop=None) -> Tensor:
+def until(sem: Semantics, a: Tensor, b: Tensor, start: int | None, stop: int | None) -> Tensor:
     """B holds at some window frame j and A holds at every frame in [now, j)."""
     return _until_like(sem, a, b, start, stop, strong=True)
 
 
-def release(sem: Semantics, a: Tensor, b: Tensor, start=None, stop=None) -> Tensor:
+def release(sem: Semantics, a: Tensor, b: Tensor, start: int | None, stop: int | None) -> Tensor:
     """Dual of until: ``release(a, b) == -until(-a, -b)`` in exact semantics."""
     return _until_like(sem, a, b, start, stop, strong=False)

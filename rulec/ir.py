@@ -5,17 +5,19 @@ This is the contract between the compiler and the reward builder (:mod:`rulec.re
 registry entry (:mod:`rulec.primitives.registry`); ``args`` follow the entry's ``params``
 with keyword defaults filled in; ``inputs`` are the implicit tensors passed to the kernel
 before the args (``"video"``, or ``"start"`` inside a mask frozen with ``at start``).
-Identical sub-expressions are one node. No torch here.
+Identical sub-expressions are one node. No torch here. The reward reads the graph through
+``Node``'s methods and does not import this module; :meth:`CompiledRules.to_reward` loads
+the reward on first use (it needs torch), so the one import between them goes one way.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from typing import Literal, Optional, Union
+from typing import Literal, Mapping, Optional, TypeVar, Union
 
 from rulec.diagnostics import Diagnostic
-from rulec.primitives.registry import Kind
+from rulec.primitives.registry import REGISTRY, Kind
 from rulec.span import Span
 
 __all__ = ["Span", "Ref", "Const", "Node", "RuleIR", "Declaration", "CompiledRules", "Kind"]
@@ -36,6 +38,7 @@ class Const:
 
 
 Arg = Union[Ref, Const]
+Value = TypeVar("Value")
 
 
 @dataclass(frozen=True)
@@ -50,6 +53,14 @@ class Node:
 
     def refs(self) -> tuple[int, ...]:
         return tuple(a.node for a in self.args if isinstance(a, Ref))
+
+    def arg(self, name: str) -> Arg:
+        """The argument for the registry parameter ``name`` (args follow the entry's ``params``)."""
+        return self.args[REGISTRY[self.op].position(name)]
+
+    def arg_values(self, computed: Mapping[int, Value]) -> list[Value | float | int | str | None]:
+        """The arguments as a kernel takes them: each ``Ref`` replaced by the value computed for its node."""
+        return [computed[a.node] if isinstance(a, Ref) else a.value for a in self.args]
 
 
 @dataclass(frozen=True)
@@ -158,7 +169,8 @@ class CompiledRules:
         return "\n".join(lines) + "\n"
 
     def to_reward(self, *args, **kwargs):
-        """The differentiable reward module (needs torch; built by :mod:`rulec.reward`)."""
+        """The differentiable reward module (:func:`rulec.reward.build_reward`), imported on
+        first use so that compiling never loads torch."""
         from rulec.reward import build_reward
 
         return build_reward(self, *args, **kwargs)

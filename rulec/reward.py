@@ -20,20 +20,20 @@ import torch.nn.functional as F
 from torch import Tensor, nn
 
 from rulec.diagnostics import Diagnostic, RulesError
-from rulec.ir import Ref
-from rulec.windows import window_misfit
-from rulec.primitives.detectors import shared_colour_space
+from rulec.primitives.detectors import ColourSpace
 from rulec.primitives.kernels import KERNELS
 from rulec.primitives.semantics import Exact, Semantics, Smooth
-from rulec.primitives.temporal import window_range
+from rulec.verdict import verdict
+from rulec.windows import first_covered, window_misfit
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # for annotations only: at run time the graph is read through Node's methods, so
+    # rulec.ir (which loads this module on first use of to_reward) is never imported from here
     from rulec.ir import CompiledRules, Node
 
 #: ops whose operand's per-frame values explain where a rule failed
 _TEMPORAL_WRAPPERS = {"always", "eventually", "at_start", "at_end"}
-#: where each windowed operator keeps its (start, stop) arguments
-_WINDOW_ARGS = {"always": 1, "eventually": 1, "until": 2, "release": 2}
+#: ops with a frame window (their ``start`` and ``stop`` parameters)
+_WINDOWED = {"always", "eventually", "until", "release"}
 #: the pixel range we accept, with room for float round-off
 _RANGE_SLACK = 1e-3
 
@@ -74,17 +74,46 @@ class RewardReport:
     def loss(self) -> Tensor:
         return self.sample_loss.mean()
 
-    def num_passed(self) -> Tensor:
-        """(B,) how many rules pass."""
-        return torch.stack([r.passed for r in self.rules], dim=-1).sum(-1)
-
     def to_dict(self, index: int = 0) -> dict[str, Any]:
         """Sample ``index`` as a verdict of the one schema (rulec.verdict, docs/verdict.schema.json)."""
-        from rulec.verdict import verdict
-
         return verdict(self, index)
 
     to_json = to_dict  # the older name, kept for callers of the library
+
+
+def _semantics(semantics: str | Semantics, beta: float) -> Semantics:
+    """The semantics a reward optimizes: ``"smooth"`` is ``Smooth(beta)``, ``"exact"`` is ``Exact()``;
+    a ``Semantics`` object is kept as given (a ``Smooth``'s own beta wins over ``beta``)."""
+    if isinstance(semantics, (Exact, Smooth)):
+        return semantics
+    if semantics == "smooth":
+        return Smooth(beta)
+    if semantics == "exact":
+        return Exact()
+    raise ValueError(f"semantics must be 'smooth' or 'exact', got {semantics!r}")
+
+
+@dataclass(frozen=True)
+class GraphInputs:
+    """The graph's implicit inputs for one call (``"video"``, ``"start"``), shared by both passes.
+
+    Kernels read the tensors; the colour detectors read the same tensors as
+    :class:`~rulec.primitives.detectors.ColourSpace`, so each input is converted to Lab and
+    compared with each colour once per call, for the exact and the smooth pass alike.
+    """
+
+    tensors: dict[str, Tensor]
+    colour_spaces: dict[str, ColourSpace]
+
+    @classmethod
+    def of(cls, video: Tensor, start: Tensor) -> GraphInputs:
+        tensors = {"video": video, "start": start}
+        return cls(tensors, {name: ColourSpace(t) for name, t in tensors.items()})
+
+    def for_node(self, node: Node) -> list[Tensor | ColourSpace]:
+        """What ``node``'s kernel takes before its arguments."""
+        source = self.colour_spaces if node.op == "color" else self.tensors
+        return [source[name] for name in node.inputs]
 
 
 class RewardModule(nn.Module):
@@ -101,19 +130,11 @@ class RewardModule(nn.Module):
     ):
         super().__init__()
         self.compiled = compiled
-        if isinstance(semantics, Smooth):
-            beta = semantics.beta
-        elif isinstance(semantics, Exact):
-            pass
-        elif semantics not in ("smooth", "exact"):
-            raise ValueError(f"semantics must be 'smooth' or 'exact', got {semantics!r}")
-        self.smooth = semantics == "smooth" or isinstance(semantics, Smooth)
-        self.beta = float(beta)
+        #: what the loss is computed under; with ``Exact()`` smooth values are the exact ones
+        self.semantics = _semantics(semantics, beta)
         self.vlm = vlm
         self.hinge_margin = hinge_margin
         self.hinge_sharpness = hinge_sharpness
-        self.uses_ask = any(n.op == "ask" for n in compiled.nodes)
-        self._roots = {r.root for r in compiled.rules}
 
     # ------------------------------------------------------------------ checks
     def _diagnostic(self, code: str, message: str, node: Node | None = None, help: str | None = None) -> RulesError:
@@ -137,7 +158,7 @@ class RewardModule(nn.Module):
                 if i in seen:
                     continue
                 seen.add(i)
-                stack.extend(a.node for a in self.compiled.nodes[i].args if isinstance(a, Ref))
+                stack.extend(self.compiled.nodes[i].refs())
         return out
 
     def _outermost(self) -> set[int]:
@@ -147,10 +168,10 @@ class RewardModule(nn.Module):
         stack = [r.root for r in self.compiled.rules]
         while stack:
             node = self.compiled.nodes[stack.pop()]
-            if node.op in _WINDOW_ARGS:
+            if node.op in _WINDOWED:
                 out.add(node.id)
             elif node.op in ("and", "or", "neg", "at_start"):
-                stack.extend(a.node for a in node.args if isinstance(a, Ref))
+                stack.extend(node.refs())
         return out
 
     def validate(self, video: Tensor) -> None:
@@ -175,30 +196,27 @@ class RewardModule(nn.Module):
         ``t`` is None, morphology radii, a missing VLM): shared by whole and streamed evaluation."""
         outermost = self._outermost()
         for node in self.compiled.nodes:
-            if node.op in _WINDOW_ARGS and t is not None:
-                first = _WINDOW_ARGS[node.op]
-                start, stop = node.args[first].value, node.args[first + 1].value
-                misfit = window_misfit(start, stop, t, nested=node.id not in outermost)
+            if node.op in _WINDOWED and t is not None:
+                misfit = window_misfit(node.arg("start").value, node.arg("stop").value, t, nested=node.id not in outermost)
                 if misfit:
                     raise self._diagnostic(*misfit[:2], node, help=misfit[2])
             elif node.op in ("grow", "shrink"):
-                px = int(node.args[1].value)
+                px = int(node.arg("px").value)
                 if 2 * px + 1 > min(h, w):
                     raise self._diagnostic("E504", f"{node.op} radius {px} px needs frames of at least {2 * px + 1} px, got {h}x{w}", node)
             elif node.op == "ask" and self.vlm is None:
                 raise self._diagnostic("E505", "this rule uses ask(), but no VLM was given to the reward", node, help="pass vlm=VQAScorer.from_pretrained(path)")
 
     # --------------------------------------------------------------- evaluation
-    def evaluate(self, video: Tensor, start: Tensor, sem: Semantics) -> dict[int, Tensor]:
+    def evaluate(self, inputs: GraphInputs, sem: Semantics) -> dict[int, Tensor]:
         """Every node's value under ``sem``, each computed once, in topological order."""
-        inputs = {"video": video, "start": start}
         values: dict[int, Tensor] = {}
         for node in self.compiled.nodes:
-            args = [values[a.node] if isinstance(a, Ref) else a.value for a in node.args]
+            args = node.arg_values(values)
             if node.op == "ask":
-                values[node.id] = self.vlm.margin(inputs[node.inputs[0]], *args)
-                continue
-            values[node.id] = KERNELS[node.op](sem, *(inputs[name] for name in node.inputs), *args)
+                values[node.id] = self.vlm.margin(inputs.tensors[node.inputs[0]], *args)
+            else:
+                values[node.id] = KERNELS[node.op](sem, *inputs.for_node(node), *args)
         return values
 
     def _at_zero(self, value: Tensor, batch: int) -> Tensor:
@@ -207,18 +225,21 @@ class RewardModule(nn.Module):
     @staticmethod
     def _body(root: Node) -> int:
         """The node whose per-frame values explain where the rule fails."""
-        return root.args[0].node if root.op in _TEMPORAL_WRAPPERS else root.id
+        return root.arg("a").node if root.op in _TEMPORAL_WRAPPERS else root.id
 
     def forward(self, video: Tensor, start: Tensor | None = None, beta: float | None = None) -> RewardReport:
+        """The report on ``video``; ``beta`` overrides a smooth reward's sharpness for this call."""
         self.validate(video)
         if start is None:
             start = video[:, :1]
-        start = start.detach()
+        inputs = GraphInputs.of(video, start.detach())
         batch, num_frames = video.shape[:2]
-        with shared_colour_space():  # one Lab conversion and colour distance per video for both passes
-            with torch.no_grad():
-                exact = self.evaluate(video, start, Exact())
-            smooth = self.evaluate(video, start, Smooth(beta or self.beta)) if self.smooth else exact
+        with torch.no_grad():
+            exact = self.evaluate(inputs, Exact())
+        if self.semantics.is_exact:
+            smooth = exact
+        else:
+            smooth = self.evaluate(inputs, Smooth(beta) if beta else self.semantics)
         return self.report(exact, smooth, batch, num_frames)
 
     def report(self, exact: dict[int, Tensor], smooth: dict[int, Tensor], batch: int, num_frames: int) -> RewardReport:
@@ -229,7 +250,7 @@ class RewardModule(nn.Module):
             body = self._body(root)
             window = None
             if root.op in ("always", "eventually"):
-                window = window_range(root.args[1].value, root.args[2].value, num_frames)
+                window = first_covered(root.arg("start").value, root.arg("stop").value, num_frames)
             elif root.op == "at_start":
                 window = (0, 1)
             elif root.op == "at_end":
@@ -244,7 +265,7 @@ class RewardModule(nn.Module):
         terms = [r.weight * F.softplus(k * (m - r.smooth)) / k for r in results]
         sample_loss = torch.stack(terms, dim=-1).sum(-1) / total_weight
         passed = torch.stack([r.passed for r in results], dim=-1).all(-1)
-        return RewardReport(results, sample_loss, passed, exact, self.smooth)
+        return RewardReport(results, sample_loss, passed, exact, not self.semantics.is_exact)
 
 
 def build_reward(compiled: CompiledRules, semantics: str | Semantics = "smooth", beta: float = 10.0, vlm: nn.Module | None = None, **kwargs: Any) -> RewardModule:

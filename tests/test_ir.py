@@ -260,3 +260,15 @@ def rulec_compile_ok(path) -> bool:
     from rulec import compile_rules
 
     return compile_rules(path).rules[0].name == "g"
+
+
+def test_node_arguments_are_read_by_parameter_name():
+    c = compiled('goal g : eventually[-2:] inside(agent, goal, frac=0.8)\n')
+    inside = next(n for n in c.nodes if n.op == "inside")
+    eventually = next(n for n in c.nodes if n.op == "eventually")
+    assert inside.arg("frac") == Const(0.8)
+    assert (eventually.arg("start"), eventually.arg("stop"), eventually.arg("offset")) == (Const(-2), Const(None), Const(0))
+    assert eventually.arg("a") == Ref(inside.id)
+    assert eventually.arg_values({inside.id: "value"}) == ["value", -2, None, 0]
+    with pytest.raises(KeyError):
+        inside.arg("tol")

@@ -219,23 +219,22 @@ def test_bad_constants_get_clear_errors():
 
 
 def test_shared_colour_space_gives_the_same_values_and_gradients():
-    from rulec.primitives.detectors import shared_colour_space
+    from rulec.primitives.detectors import ColourSpace
 
     video = torch.rand(2, 3, 3, 8, 8, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
 
-    def run():
+    def run(shared: bool):
         v = video.clone().requires_grad_(True)
+        source = ColourSpace(v) if shared else v  # one per call, as the reward makes them
         with torch.no_grad():
-            hard = [KERNELS["color"](Exact(), v, c) for c in ("#e53935", "#000000")]
-        soft = [KERNELS["color"](Smooth(), v, c) for c in ("#e53935", "#000000")]
+            hard = [KERNELS["color"](Exact(), source, c) for c in ("#e53935", "#000000")]
+        soft = [KERNELS["color"](Smooth(), source, c) for c in ("#e53935", "#000000")]
         (grad,) = torch.autograd.grad(sum(s.sum() for s in soft), v)
         return hard, soft, grad
 
-    plain = run()
-    with shared_colour_space():
-        shared = run()
-    with shared_colour_space():
-        shared_again = run()
+    plain = run(shared=False)
+    shared = run(shared=True)
+    shared_again = run(shared=True)
     for a, b, c in zip(plain[0] + plain[1], shared[0] + shared[1], shared_again[0] + shared_again[1]):
         assert torch.equal(a, b) and torch.equal(b, c)
     # one Lab backward instead of two: the same sum, accumulated in another order
@@ -244,13 +243,13 @@ def test_shared_colour_space_gives_the_same_values_and_gradients():
 
 
 def test_shared_colour_space_never_serves_a_video_changed_in_place():
-    from rulec.primitives.detectors import shared_colour_space
+    from rulec.primitives.detectors import ColourSpace
 
     video = torch.ones(1, 2, 3, 4, 4)
-    with shared_colour_space():
-        before = KERNELS["color"](Exact(), video, "#ffffff")
-        video.zero_()
-        after = KERNELS["color"](Exact(), video, "#ffffff")
+    space = ColourSpace(video)
+    before = KERNELS["color"](Exact(), space, "#ffffff")
+    video.zero_()
+    after = KERNELS["color"](Exact(), space, "#ffffff")
     assert before.all() and not after.any()
 
 
@@ -298,3 +297,19 @@ def test_components_counts_a_duplicated_sprite():
     for sem in SEMANTICS:
         agent = KERNELS["color"](sem, video, "#e53935")
         assert KERNELS["components"](sem, agent).tolist() == [[1.0, 2.0]]
+
+
+def test_a_colour_space_converts_its_video_to_lab_once(monkeypatch):
+    from rulec.primitives import detectors
+
+    conversions = []
+    original = detectors._lab
+    monkeypatch.setattr(detectors, "_lab", lambda v: conversions.append(v) or original(v))
+    video = torch.rand(1, 2, 3, 4, 4, generator=torch.Generator().manual_seed(3))
+    space = detectors.ColourSpace(video)
+    for sem in (Exact(), Smooth()):
+        for colour in ("#e53935", "#000000", "#E53935"):
+            KERNELS["color"](sem, space, colour)
+    assert len(conversions) == 1
+    KERNELS["color"](Exact(), video, "#e53935")  # a plain tensor is converted afresh
+    assert len(conversions) == 2

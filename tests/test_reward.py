@@ -119,6 +119,21 @@ def test_agent_detector_runs_once_per_semantics_however_many_rules_use_it(monkey
         assert calls.count("#000000") == 2
 
 
+def test_each_input_is_converted_to_lab_once_per_call_for_both_passes(monkeypatch):
+    from rulec.primitives import detectors
+
+    conversions = []
+    original = detectors._lab
+    monkeypatch.setattr(detectors, "_lab", lambda v: conversions.append(tuple(v.shape)) or original(v))
+    reward = compile_rules(MAZE_RULES).to_reward()
+    video = frames_to_tensor(video_along(AROUND))
+    for _ in range(2):  # nothing carries over from one call to the next
+        conversions.clear()
+        reward(video)  # agent on the video, walls and goal on the first frame; exact + smooth
+        b, t, c, h, w = video.shape
+        assert sorted(conversions) == sorted([(b, t, c, h, w), (b, 1, c, h, w)])
+
+
 def test_loss_gradient_pulls_on_a_failing_rule_and_not_on_a_satisfied_one():
     corridor_only = MAZE_RULES.replace("goal    reach    : eventually[-2:] inside(agent, goal)\n", "goal    reach    : always present(agent)\n")
     reward = compile_rules(corridor_only).to_reward()
