@@ -18,6 +18,12 @@ def _looks_like_path(s: str) -> bool:
     return "\n" not in s and len(s) < 4096 and (os.path.isfile(s) or s.endswith((".rules", ".txt")))
 
 
+def _check_num_frames(num_frames: int | None) -> None:
+    """A video length is a positive whole number (checked before any file is read)."""
+    if num_frames is not None and (isinstance(num_frames, bool) or not isinstance(num_frames, int) or num_frames < 1):
+        raise ValueError(f"num_frames must be a positive integer, got {num_frames!r}")
+
+
 def read_rules(path: Path, name: str | None = None) -> tuple[str, str]:
     """(text, source name) of a rules file; a RulesError (E010/E013) when it cannot be used."""
     source = name or str(path)
@@ -48,8 +54,7 @@ def compile_rules(text_or_path: str | os.PathLike, *, name: str | None = None,
     diagnostics. With ``num_frames``, windows outside a video of that many frames are errors.
     Raises :class:`RulesError` with all diagnostics when the rules are invalid.
     """
-    if num_frames is not None and (isinstance(num_frames, bool) or not isinstance(num_frames, int) or num_frames < 1):
-        raise ValueError(f"num_frames must be a positive integer, got {num_frames!r}")
+    _check_num_frames(num_frames)
     if isinstance(text_or_path, os.PathLike) or (isinstance(text_or_path, str) and _looks_like_path(text_or_path)):
         text, source = read_rules(Path(text_or_path), name)
     elif isinstance(text_or_path, str):
@@ -63,23 +68,21 @@ def compile_text(text: str, *, name: str = "<rules>", num_frames: int | None = N
     """Compile rules given as text, never reading a file: the entry point for untrusted
     input (a VLM's answer), where a string that happens to look like a path must not
     open that path. Raises :class:`RulesError` with all diagnostics."""
-    if num_frames is not None and (isinstance(num_frames, bool) or not isinstance(num_frames, int) or num_frames < 1):
-        raise ValueError(f"num_frames must be a positive integer, got {num_frames!r}")
+    _check_num_frames(num_frames)
     if not isinstance(text, str):
         raise TypeError(f"compile_text expects a string, got {type(text).__name__}")
-    source = name
-    parsed = parse(text, source)
+    parsed = parse(text, name)
     if any(d.code in ("E010", "E012") for d in parsed.diagnostics):  # the file as a whole was refused
-        raise RulesError(parsed.diagnostics, text, source)
-    checker = Checker(parsed.program, text, source, num_frames, parsed.broken_names, parsed.broken_rule_kinds)
+        raise RulesError(parsed.diagnostics, text, name)
+    checker = Checker(parsed.program, text, name, num_frames, parsed.broken_names, parsed.broken_rule_kinds)
     checked = checker.run()
     errors = parsed.diagnostics + checked.errors
     if errors:
-        raise RulesError(errors, text, source, checked.warnings)
+        raise RulesError(errors, text, name, checked.warnings)
     nodes, rules, declarations = lower_program(parsed.program, checked)
     task = checked.task
     return CompiledRules(
-        source_name=source,
+        source_name=name,
         task_name=None if task is None else task.name,
         instruction=None if task is None else task.instruction,
         nodes=nodes,

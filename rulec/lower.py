@@ -103,18 +103,18 @@ class Lowerer:
             case A.Compare(left=left, op=op, right=right):
                 atom = self.add("lt" if op in ("<", "<=") else "gt", (self.lower(left), self.lower(right)), (), e, False, False)
                 return self.add("neg", (atom,), (), e, True, False) if neg else atom
-            case A.Always(window=window, operand=operand) | A.Eventually(window=window, operand=operand):
-                universal = isinstance(e, A.Always) != neg
-                start, stop = _window_consts(window)
-                body = self.lower(operand, neg)
-                return self.add("always" if universal else "eventually", (body, start, stop, Const(0)), (), e, neg, False)
-            case A.Next(operand=operand) | A.Prev(operand=operand):  # vacuous past the video's edge; under a negation the dual fill
-                body = self.lower(operand, neg)
-                empty = Const(-EMPTY_MARGIN if neg else EMPTY_MARGIN)
-                return self.add("next" if isinstance(e, A.Next) else "prev", (body, empty), (), e, neg, False)
-            case A.AtStart(operand=operand) | A.AtEnd(operand=operand):
-                body = self.lower(operand, neg)
-                return self.add("at_start" if isinstance(e, A.AtStart) else "at_end", (body,), (), e, neg, False)
+            case A.Always(window=window, operand=operand):
+                return self.quantified("eventually" if neg else "always", e, window, operand, neg)
+            case A.Eventually(window=window, operand=operand):
+                return self.quantified("always" if neg else "eventually", e, window, operand, neg)
+            case A.Next(operand=operand):
+                return self.shifted("next", e, operand, neg)
+            case A.Prev(operand=operand):
+                return self.shifted("prev", e, operand, neg)
+            case A.AtStart(operand=operand):
+                return self.add("at_start", (self.lower(operand, neg),), (), e, neg, False)
+            case A.AtEnd(operand=operand):
+                return self.add("at_end", (self.lower(operand, neg),), (), e, neg, False)
             case A.Progress(window=window, operand=operand):
                 return self.progress(e, window, operand, neg)
             case A.Until(left=left, right=right, window=window):
@@ -154,6 +154,16 @@ class Lowerer:
                 keywords.append((p.name, P.doc(given[p.name])))
         d = P.d_call(func, positional, keywords)
         return (P.d_freeze(d) if frozen else d)[0]
+
+    def quantified(self, op: str, e: A.Node, window: A.Window | None, operand: A.Node, neg: bool) -> Operand:
+        """``always``/``eventually`` (dual under a negation) over the window, the negation pushed into the body."""
+        start, stop = _window_consts(window)
+        return self.add(op, (self.lower(operand, neg), start, stop, Const(0)), (), e, neg, False)
+
+    def shifted(self, op: str, e: A.Node, operand: A.Node, neg: bool) -> Operand:
+        """``next``/``prev``: vacuous past the video's edge; under a negation the dual fill."""
+        body = self.lower(operand, neg)
+        return self.add(op, (body, Const(-EMPTY_MARGIN if neg else EMPTY_MARGIN)), (), e, neg, False)
 
     def progress(self, e: A.Progress, window: A.Window | None, operand: A.Node, neg: bool) -> Operand:
         """``progress[a:b] m`` = always[a:b] decreasing(m); negated, eventually[a:b] not decreasing(m)."""
