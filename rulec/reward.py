@@ -81,13 +81,14 @@ class RewardReport:
     to_json = to_dict  # the older name, kept for callers of the library
 
 
-def _semantics(semantics: str | Semantics, beta: float) -> Semantics:
-    """The semantics a reward optimizes: ``"smooth"`` is ``Smooth(beta)``, ``"exact"`` is ``Exact()``;
-    a ``Semantics`` object is kept as given (a ``Smooth``'s own beta wins over ``beta``)."""
+def _semantics(semantics: str | Semantics, beta: float | None) -> Semantics:
+    """The semantics a reward optimizes: ``"smooth"`` is ``Smooth(beta)`` (``Smooth()``'s own
+    default when ``beta`` is None), ``"exact"`` is ``Exact()``; a ``Semantics`` object is kept as
+    given (a ``Smooth``'s own beta wins over ``beta``)."""
     if isinstance(semantics, (Exact, Smooth)):
         return semantics
     if semantics == "smooth":
-        return Smooth(beta)
+        return Smooth() if beta is None else Smooth(beta)
     if semantics == "exact":
         return Exact()
     raise ValueError(f"semantics must be 'smooth' or 'exact', got {semantics!r}")
@@ -123,7 +124,7 @@ class RewardModule(nn.Module):
         self,
         compiled: CompiledRules,
         semantics: str | Semantics = "smooth",
-        beta: float = 10.0,
+        beta: float | None = None,
         vlm: nn.Module | None = None,
         hinge_margin: float = 0.25,
         hinge_sharpness: float = 8.0,
@@ -268,6 +269,6 @@ class RewardModule(nn.Module):
         return RewardReport(results, sample_loss, passed, exact, not self.semantics.is_exact)
 
 
-def build_reward(compiled: CompiledRules, semantics: str | Semantics = "smooth", beta: float = 10.0, vlm: nn.Module | None = None, **kwargs: Any) -> RewardModule:
+def build_reward(compiled: CompiledRules, semantics: str | Semantics = "smooth", beta: float | None = None, vlm: nn.Module | None = None, **kwargs: Any) -> RewardModule:
     """``CompiledRules.to_reward``: the module that scores videos against these rules."""
     return RewardModule(compiled, semantics=semantics, beta=beta, vlm=vlm, **kwargs)
