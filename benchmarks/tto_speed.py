@@ -17,7 +17,6 @@ import statistics
 import tempfile
 import time
 
-import numpy as np
 import torch
 
 
@@ -30,7 +29,8 @@ def embedded(instances: int, steps: int) -> None:
     from rulec.runtime.optimize.reasoner import TaskInput
     from rulec.runtime.tasks import FAMILIES, make_instance
     from rulec.runtime.models.pixel.reasoner import ToyReasoner
-    from rulec.runtime.optimize.tto import TTOConfig, optimize
+    from rulec.runtime.optimize.config import RunConfig
+    from rulec.runtime.optimize.tto import optimize
 
     try:
         reasoner, which = ToyReasoner.load(), "shipped weights"
@@ -43,11 +43,10 @@ def embedded(instances: int, steps: int) -> None:
         for i in range(instances):
             inst = make_instance(families[i % len(families)], i)
             reward = compile_rules(inst.rules_text, num_frames=16).to_reward()
-            first = torch.from_numpy(np.ascontiguousarray(inst.first_frame)).permute(2, 0, 1).float() / 255.0
-            task = TaskInput(first_frame=first, caption="", num_frames=16)
+            task = TaskInput.from_image(inst.first_frame, "", 16)
             stamps = []
             t0 = time.perf_counter()
-            result = optimize(reasoner, task, reward, TTOConfig(max_steps=steps, noise=noise),
+            result = optimize(reasoner, task, reward, RunConfig(max_steps=steps, noise=noise),
                               on_step=lambda rec: stamps.append(time.perf_counter()))
             per_instance.append(time.perf_counter() - t0)
             per_step += [b - a for a, b in zip(stamps, stamps[1:])]
@@ -66,7 +65,8 @@ def embedded(instances: int, steps: int) -> None:
 
 def wan_tiny() -> None:
     from rulec.runtime.optimize.reasoner import TaskInput
-    from rulec.runtime.optimize.tto import TTOConfig, optimize
+    from rulec.runtime.optimize.config import RunConfig
+    from rulec.runtime.optimize.tto import optimize
     from rulec.runtime.models.wan import WanReasoner, save_tiny_wan
 
     with tempfile.TemporaryDirectory() as d:
@@ -76,7 +76,7 @@ def wan_tiny() -> None:
         reward = lambda v, beta=None: _Mean(v)  # noqa: E731  (any differentiable score will do for timing)
         rss0 = peak_rss_mb()
         t0 = time.perf_counter()
-        optimize(reasoner, task, reward, TTOConfig(max_steps=1, sample_steps=4, grad_steps=2))
+        optimize(reasoner, task, reward, RunConfig(max_steps=1, sample_steps=4, grad_steps=2))
         dt = time.perf_counter() - t0
         params = sum(p.numel() for p in reasoner.transformer.parameters())
         print(f"# Wan tiny ({params} transformer params, 32x32, 33 frames): one TTO step + final decode "

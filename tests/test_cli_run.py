@@ -10,6 +10,7 @@ from test_tto_support import RedRightReward
 from typer.testing import CliRunner
 
 from rulec.cli import run as cli_run
+from rulec.runtime.optimize import solve
 from rulec.runtime.tasks import make_instance, write_instance
 from rulec.runtime.models.wan import save_tiny_wan
 
@@ -34,7 +35,7 @@ def files(tmp_path_factory):
 @pytest.fixture
 def fake_rules(monkeypatch):
     """The compiled reward replaced by a fake of the same interface (a redness goal)."""
-    monkeypatch.setattr(cli_run, "load_reward", lambda path, frames: RedRightReward(threshold=0.4))
+    monkeypatch.setattr(solve, "load_reward", lambda path, frames: RedRightReward(threshold=0.4))
 
 
 def invoke(*args):

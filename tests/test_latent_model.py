@@ -6,6 +6,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rulec import frames
 from rulec.runtime.models import clips
 
 from rulec.runtime.models.latent import network as latent_model
@@ -34,7 +35,7 @@ def scene_image(size: int = 32) -> np.ndarray:
 
 
 def as_task(img: np.ndarray, caption: str = "") -> TaskInput:
-    return TaskInput(torch.from_numpy(img).permute(2, 0, 1).float() / 255.0, caption, 16)
+    return TaskInput.from_image(img, caption, 16)
 
 
 def zero_latent(scene, frames=16) -> torch.Tensor:
@@ -50,7 +51,7 @@ def encoded_with_slot(img: np.ndarray, name: str):
 
 
 def to_uint8(video: torch.Tensor) -> np.ndarray:
-    return (video[0].permute(0, 2, 3, 1).numpy() * 255 + 0.5).astype(np.uint8)
+    return frames.to_uint8(video[0])
 
 
 # ------------------------------------------------------------------ encoder
@@ -253,12 +254,13 @@ def test_load_reasoner_names_and_paths(tmp_path):
 
 def test_tto_judges_each_step_on_the_saved_render_at_no_extra_cost():
     from rulec import compile_rules
-    from rulec.runtime.optimize.tto import TTOConfig, optimize
+    from rulec.runtime.optimize.config import RunConfig
+    from rulec.runtime.optimize.tto import optimize
 
     r = LatentReasoner.random_init(0, SMALL)
     task = as_task(scene_image(), "Move the red disc.")
     reward = compile_rules('object agent = color("#e53935")\ngoal one : at start present(agent)\n', num_frames=16).to_reward()
-    cfg = TTOConfig(max_steps=3, sample_steps=2, grad_steps=1, screen=0)  # the loop itself, not screening
+    cfg = RunConfig(max_steps=3, sample_steps=2, grad_steps=1, screen=0)  # the loop itself, not screening
     result = optimize(r, task, reward, cfg)
     assert result.stopped_because == "passed" and result.steps == 0
     assert result.evaluations == r.evaluations(2, 1)  # the step's own sample, no confirming re-sample

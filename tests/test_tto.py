@@ -9,7 +9,9 @@ import torch
 from test_tto_support import PixelWanReasoner, RedRightReward, redness, task_input
 
 from rulec.runtime.optimize.lora import base_weights_digest
-from rulec.runtime.optimize.tto import TTOConfig, optimize, optimize_budgets
+from rulec.runtime.optimize.config import RunConfig
+from rulec.runtime.optimize.judge import rank
+from rulec.runtime.optimize.tto import optimize, optimize_budgets
 from rulec.verdict import rule_map
 
 CFG = dict(sample_steps=4, grad_steps=2, noise="fixed", screen=0)  # the plain loop; screening is tested on its own
@@ -29,7 +31,7 @@ def test_loss_falls_and_verdict_flips_where_base_fails(setup):
     reward = RedRightReward(threshold=base_red + 0.03)
     with torch.no_grad():
         assert not bool(reward(reasoner.sample(task, seed=0, num_steps=4)).passed[0])  # base fails
-    result = optimize(reasoner, task, reward, TTOConfig(max_steps=20, lr=1e-2, **CFG))
+    result = optimize(reasoner, task, reward, RunConfig(max_steps=20, lr=1e-2, **CFG))
     losses = [r.loss for r in result.history]
     assert losses[-1] < losses[0]
     assert result.stopped_because == "passed"
@@ -42,7 +44,7 @@ def test_base_weights_bitwise_unchanged_and_adapter_removed(setup):
     reasoner, task, base_red = setup
     before = base_weights_digest(reasoner.transformer)
     keys_before = {k.replace(".base_layer", "") for k in reasoner.transformer.state_dict()}
-    result = optimize(reasoner, task, RedRightReward(base_red + 0.5), TTOConfig(max_steps=3, lr=1e-2, **CFG))
+    result = optimize(reasoner, task, RedRightReward(base_red + 0.5), RunConfig(max_steps=3, lr=1e-2, **CFG))
     assert result.steps == 3 and any(v.abs().sum() > 0 for k, v in result.lora_state.items() if "lora_B" in k)
     assert base_weights_digest(reasoner.transformer) == before
     assert not any("lora" in k for k in reasoner.transformer.state_dict())
@@ -51,7 +53,7 @@ def test_base_weights_bitwise_unchanged_and_adapter_removed(setup):
 
 def test_each_instance_starts_from_a_fresh_adapter(setup):
     reasoner, task, base_red = setup
-    cfg = TTOConfig(max_steps=2, lr=1e-2, **CFG)
+    cfg = RunConfig(max_steps=2, lr=1e-2, **CFG)
     first = optimize(reasoner, task, RedRightReward(base_red + 0.5), cfg)
     second = optimize(reasoner, task, RedRightReward(base_red + 0.5), cfg)
     assert [r.loss for r in first.history] == [r.loss for r in second.history]
@@ -59,7 +61,7 @@ def test_each_instance_starts_from_a_fresh_adapter(setup):
 
 def test_already_passing_stops_before_any_update(setup):
     reasoner, task, base_red = setup
-    result = optimize(reasoner, task, RedRightReward(base_red - 0.05), TTOConfig(max_steps=5, **CFG))
+    result = optimize(reasoner, task, RedRightReward(base_red - 0.05), RunConfig(max_steps=5, **CFG))
     assert result.stopped_because == "passed" and result.steps == 0 and len(result.history) == 1
     # one sample with gradients, one full-decode confirmation
     assert result.evaluations == reasoner.evaluations(4, 2) + reasoner.evaluations(4, 0)
@@ -67,11 +69,11 @@ def test_already_passing_stops_before_any_update(setup):
 
 def test_evaluations_are_counted_and_budget_respected(setup):
     reasoner, task, base_red = setup
-    result = optimize(reasoner, task, RedRightReward(base_red + 0.5), TTOConfig(max_steps=3, **CFG))
+    result = optimize(reasoner, task, RedRightReward(base_red + 0.5), RunConfig(max_steps=3, **CFG))
     # 3 steps with gradients, 1 last scoring sample, 1 final decode
     assert result.stopped_because == "budget"
     assert result.evaluations == 3 * reasoner.evaluations(4, 2) + 2 * reasoner.evaluations(4, 0)
-    capped = optimize(reasoner, task, RedRightReward(base_red + 0.5), TTOConfig(max_steps=10, max_evaluations=30, **CFG))
+    capped = optimize(reasoner, task, RedRightReward(base_red + 0.5), RunConfig(max_steps=10, max_evaluations=30, **CFG))
     assert capped.stopped_because == "evaluations"
     assert capped.evaluations - reasoner.evaluations(4, 0) <= 30
 
@@ -88,7 +90,7 @@ class NaNOnce(RedRightReward):
 
 def test_non_finite_gradient_skips_the_step_and_restores_the_adapter(setup):
     reasoner, task, base_red = setup
-    result = optimize(reasoner, task, NaNOnce(base_red + 0.5), TTOConfig(max_steps=3, lr=1e-2, **CFG))
+    result = optimize(reasoner, task, NaNOnce(base_red + 0.5), RunConfig(max_steps=3, lr=1e-2, **CFG))
     skipped = [r.step for r in result.history if r.skipped]
     assert skipped == [1] and result.steps == 2
     assert all(torch.isfinite(v).all() for v in result.lora_state.values())
@@ -98,14 +100,14 @@ def test_non_finite_gradient_skips_the_step_and_restores_the_adapter(setup):
 def test_gradient_checkpointing_gives_the_same_optimization(setup):
     reasoner, task, base_red = setup
     cfg = dict(max_steps=2, lr=1e-2, **CFG)
-    plain = optimize(reasoner, task, RedRightReward(base_red + 0.5), TTOConfig(**cfg))
-    ckpt = optimize(reasoner, task, RedRightReward(base_red + 0.5), TTOConfig(gradient_checkpointing=True, **cfg))
+    plain = optimize(reasoner, task, RedRightReward(base_red + 0.5), RunConfig(**cfg))
+    ckpt = optimize(reasoner, task, RedRightReward(base_red + 0.5), RunConfig(gradient_checkpointing=True, **cfg))
     assert [r.loss for r in ckpt.history] == pytest.approx([r.loss for r in plain.history], abs=1e-5)
     assert not reasoner.transformer.gradient_checkpointing
 
 
 def test_beta_anneals_upward():
-    cfg = TTOConfig(max_steps=5, beta_start=2.0, beta_end=32.0)
+    cfg = RunConfig(max_steps=5, beta_start=2.0, beta_end=32.0)
     betas = [cfg.beta_at(i) for i in range(5)]
     assert betas[0] == pytest.approx(2.0) and betas[-1] == pytest.approx(32.0)
     assert all(a < b for a, b in zip(betas, betas[1:]))
@@ -113,26 +115,23 @@ def test_beta_anneals_upward():
 
 def test_bad_config_is_rejected():
     with pytest.raises(ValueError, match="grad_steps"):
-        TTOConfig(sample_steps=2, grad_steps=3)
+        RunConfig(sample_steps=2, grad_steps=3)
     with pytest.raises(ValueError, match="noise"):
-        TTOConfig(noise="sometimes")
+        RunConfig(noise="sometimes")
     with pytest.raises(ValueError, match="screen"):
-        TTOConfig(screen=-1)
+        RunConfig(screen=-1)
 
 
 def test_real_compiled_rules_drive_the_loss_down():
     """The contract's RewardModule (compiled from a suite task's rules) as the reward."""
-    import numpy as np
-
     from rulec import compile_rules
     from rulec.runtime.optimize.reasoner import TaskInput
     from rulec.runtime.tasks import make_instance
 
     inst = make_instance("navigate", 0)
     reward = compile_rules(inst.rules_text, num_frames=8).to_reward()
-    first = torch.from_numpy(np.ascontiguousarray(inst.first_frame)).permute(2, 0, 1).float() / 255.0
-    task = TaskInput(first_frame=first, caption="", num_frames=8)
-    result = optimize(PixelWanReasoner(), task, reward, TTOConfig(max_steps=4, lr=1e-2, patience=10, **CFG))
+    task = TaskInput.from_image(inst.first_frame, "", 8)
+    result = optimize(PixelWanReasoner(), task, reward, RunConfig(max_steps=4, lr=1e-2, patience=10, **CFG))
     losses = [r.loss for r in result.history]
     assert not result.history[0].passed
     assert losses[-1] < losses[0]
@@ -142,10 +141,10 @@ def test_real_compiled_rules_drive_the_loss_down():
 def test_screening_optimizes_from_the_seed_the_rules_like_best(setup):
     reasoner, task, base_red = setup
     reward = RedRightReward(base_red + 0.5)
-    screened = optimize(reasoner, task, reward, TTOConfig(max_steps=1, **{**CFG, "screen": 4}))
+    screened = optimize(reasoner, task, reward, RunConfig(max_steps=1, **{**CFG, "screen": 4}))
     cands = screened.to_json()["screened"]
     assert [c["seed"] for c in cands] == [0, 1, 2, 3]
-    best = min(cands, key=lambda c: (c["loss"], -c["rules_passed"]))
+    best = max(cands, key=lambda c: rank(c["rules_passed"], c["loss"]))
     assert screened.history[0].seed == best["seed"]
     # step 0 samples the chosen seed with a zero adapter: the same loss as its screening
     assert screened.history[0].loss == pytest.approx(best["loss"], abs=1e-5)
@@ -155,7 +154,7 @@ def test_screening_optimizes_from_the_seed_the_rules_like_best(setup):
 
 def test_screening_stops_at_a_seed_that_already_passes(setup):
     reasoner, task, base_red = setup
-    result = optimize(reasoner, task, RedRightReward(base_red - 0.05), TTOConfig(max_steps=5, **{**CFG, "screen": 3}))
+    result = optimize(reasoner, task, RedRightReward(base_red - 0.05), RunConfig(max_steps=5, **{**CFG, "screen": 3}))
     assert result.stopped_because == "passed" and result.steps == 0 and result.history == []
     assert len(result.to_json()["screened"]) == 1 and result.final["passed"]
     assert result.evaluations == reasoner.evaluations(4, 0)
@@ -164,7 +163,7 @@ def test_screening_stops_at_a_seed_that_already_passes(setup):
 def test_screening_stays_within_the_evaluation_budget(setup):
     reasoner, task, base_red = setup
     cost = reasoner.evaluations(4, 0)
-    result = optimize(reasoner, task, RedRightReward(base_red + 0.5), TTOConfig(max_steps=5, max_evaluations=3 * cost, **{**CFG, "screen": 10}))
+    result = optimize(reasoner, task, RedRightReward(base_red + 0.5), RunConfig(max_steps=5, max_evaluations=3 * cost, **{**CFG, "screen": 10}))
     assert len(result.to_json()["screened"]) == 3 and result.steps == 0
     assert result.stopped_because == "evaluations"
 
@@ -174,11 +173,11 @@ def test_one_run_at_several_budgets_equals_separate_runs(setup, screen):
     reasoner, task, base_red = setup
     cfg = dict(CFG, max_steps=10, lr=1e-2, screen=screen)
     budgets = (20, 36, 60)
-    together = optimize_budgets(reasoner, task, RedRightReward(base_red + 0.5), TTOConfig(**cfg), budgets)
+    together = optimize_budgets(reasoner, task, RedRightReward(base_red + 0.5), RunConfig(**cfg), budgets)
     assert sorted(together) == list(budgets)
     assert len({r.evaluations for r in together.values()}) == 3  # the budgets really cut the run apart
     for budget in budgets:
-        alone = optimize(reasoner, task, RedRightReward(base_red + 0.5), TTOConfig(max_evaluations=budget, **cfg))
+        alone = optimize(reasoner, task, RedRightReward(base_red + 0.5), RunConfig(max_evaluations=budget, **cfg))
         got = together[budget]
         assert (got.evaluations, got.steps, got.stopped_because, got.best_step) == (
             alone.evaluations, alone.steps, alone.stopped_because, alone.best_step)
@@ -192,4 +191,4 @@ def test_budgets_that_screen_different_seed_counts_are_refused(setup):
     reasoner, task, base_red = setup
     cost = reasoner.evaluations(4, 0)
     with pytest.raises(ValueError, match="screen different numbers"):
-        optimize_budgets(reasoner, task, RedRightReward(base_red), TTOConfig(**{**CFG, "screen": 4}), (2 * cost, 10 * cost))
+        optimize_budgets(reasoner, task, RedRightReward(base_red), RunConfig(**{**CFG, "screen": 4}), (2 * cost, 10 * cost))

@@ -9,7 +9,8 @@ import torch
 from test_tto_support import RedRightReward, redness, task_input
 
 from rulec.runtime.optimize.lora import LORA_FILE, base_weights_digest, save_lora
-from rulec.runtime.optimize.tto import TTOConfig, optimize
+from rulec.runtime.optimize.config import RunConfig
+from rulec.runtime.optimize.tto import optimize
 from rulec.runtime.models.wan import LinearLatentDecoder, WanLoadError, WanReasoner, save_tiny_wan
 
 
@@ -81,7 +82,7 @@ def test_two_step_optimization_changes_output_saves_a_reusable_lora(wan_dir, tmp
     before = base_weights_digest(reasoner.transformer)
     base = reasoner.sample(task, seed=0, num_steps=2)
     reward = RedRightReward(float(redness(base)[0, -1]) + 0.5)
-    result = optimize(reasoner, task, reward, TTOConfig(max_steps=2, sample_steps=2, grad_steps=1, lr=5e-2))
+    result = optimize(reasoner, task, reward, RunConfig(max_steps=2, sample_steps=2, grad_steps=1, lr=5e-2))
     assert result.steps == 2
     assert not torch.equal(result.video, base[0])
     assert base_weights_digest(reasoner.transformer) == before

@@ -1,4 +1,5 @@
-"""``rulec bench`` and ``rulec bench report``: a thin shell over :mod:`rulec.runtime.bench.run`."""
+"""``rulec bench`` and ``rulec bench report``: a thin shell over :mod:`rulec.runtime.bench.run`
+(which imports no torch until an item runs, so ``rulec --help`` stays light)."""
 
 from __future__ import annotations
 
@@ -8,12 +9,26 @@ from typing import Optional
 
 import typer
 
+from rulec.runtime.bench.run import METHODS
+
 bench_app = typer.Typer(help="Compare test-time optimization with Best-of-N and a plan in the prompt.")
+DEFAULT = "(default: rulec run's, see docs/runtime.md)"
 
 
 def _fail(message: str, code: int = 2) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
+
+
+def _split(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _budgets(text: str) -> list[int]:
+    try:
+        return [int(b) for b in _split(text)]
+    except ValueError:
+        raise ValueError(f"--budget takes whole numbers of model evaluations, e.g. 100,200; got {text!r}") from None
 
 
 @bench_app.callback(invoke_without_command=True)
@@ -24,20 +39,20 @@ def run(
     n: int = typer.Option(30, help="instances per family"),
     seed: int = typer.Option(0, help="run seed (instance seeds derive from it)"),
     budget: str = typer.Option("200", help="model evaluations per instance for best-of-n and tto; several: 100,200,400"),
-    methods: str = typer.Option(",".join(("base", "plan-in-prompt", "best-of-n", "tto")), help="comma-separated methods"),
+    methods: str = typer.Option(",".join(METHODS), help="comma-separated methods"),
     shard: str = typer.Option("0/1", help="run slice I/N of the items (0-based)"),
     workers: int = typer.Option(1, help="parallel worker processes on this machine"),
-    max_steps: Optional[int] = typer.Option(None, help="TTO optimization steps at most (default: TTO's, see docs/runtime.md)"),
-    sample_steps: Optional[int] = typer.Option(None, help="denoising steps per sample (default: TTO's, see docs/runtime.md)"),
-    grad_steps: Optional[int] = typer.Option(None, help="TTO: backprop through the last K denoising steps (default: TTO's, see docs/runtime.md)"),
-    lr: Optional[float] = typer.Option(None, help="TTO learning rate (default: TTO's, see docs/runtime.md)"),
-    rank: Optional[int] = typer.Option(None, help="TTO LoRA rank (default: TTO's, see docs/runtime.md)"),
-    noise: str = typer.Option("fixed", help="TTO noise policy: fixed | fresh"),
-    screen: Optional[int] = typer.Option(None, help="TTO: sample this many seeds first and optimize from the best (counts against the budget) (default: TTO's, see docs/runtime.md)"),
+    max_steps: Optional[int] = typer.Option(None, help=f"TTO optimization steps at most {DEFAULT}"),
+    sample_steps: Optional[int] = typer.Option(None, help=f"denoising steps per sample {DEFAULT}"),
+    grad_steps: Optional[int] = typer.Option(None, help=f"TTO: backprop through the last K denoising steps {DEFAULT}"),
+    lr: Optional[float] = typer.Option(None, help=f"TTO learning rate {DEFAULT}"),
+    rank: Optional[int] = typer.Option(None, help=f"TTO LoRA rank {DEFAULT}"),
+    noise: Optional[str] = typer.Option(None, help=f"TTO noise policy: fixed | fresh {DEFAULT}"),
+    screen: Optional[int] = typer.Option(None, help=f"TTO: sample this many seeds first and optimize from the best (counts against the budget) {DEFAULT}"),
     model: Optional[str] = typer.Option(None, help="latent (the embedded default) | pixel | a Wan 2.x diffusers folder | embedded-model weights"),
     task_dirs: Optional[list[Path]] = typer.Option(None, "--tasks", help="instance folders (or folders of them) instead of generated families; repeatable"),
     keep_videos: bool = typer.Option(False, "--keep-videos", help="write every record's final video under OUT/videos/"),
-    caption: str = typer.Option("prompt", help="what base, best-of-n and tto are told: prompt (the task's instruction) | none"),
+    caption: Optional[str] = typer.Option(None, help="what base, best-of-n and tto are told: prompt (the task's instruction, the default) | none"),
 ) -> None:
     """Run every (instance, method, budget) of this shard; results are appended as they finish.
 
@@ -52,30 +67,14 @@ def run(
     prepare_output(out, folder=True)  # before any task folder is read
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from rulec.runtime import tasks
-
     from rulec.runtime.bench import run as bench
 
     try:
-        names = sorted(tasks.FAMILIES) if families == "all" else [f.strip() for f in families.split(",") if f.strip()]
-        unknown = [f for f in names if f not in tasks.FAMILIES]
-        if unknown:
-            raise ValueError(f"unknown famil{'ies' if len(unknown) > 1 else 'y'} {', '.join(unknown)}; known: {', '.join(sorted(tasks.FAMILIES))}")
-        chosen = [m.strip() for m in methods.split(",") if m.strip()]
-        bad = [m for m in chosen if m not in bench.METHODS]
-        if bad:
-            raise ValueError(f"unknown method {', '.join(bad)}; choose from {', '.join(bench.METHODS)}")
-        budgets = [int(b) for b in budget.split(",")]
-        if n < 1 or any(b < 1 for b in budgets):
-            raise ValueError("--n and --budget must be positive")
+        settings = bench.BenchSettings.from_options(model=model, caption=caption, sample_steps=sample_steps, grad_steps=grad_steps,
+                                                    lr=lr, rank=rank, max_steps=max_steps, screen=screen, noise=noise)
+        items = bench.plan_items(families=None if families == "all" else _split(families), n=n, seed=seed,
+                                 budgets=_budgets(budget), methods=_split(methods), task_dirs=task_dirs)
         part = bench.parse_shard(shard)
-        if screen is not None and screen < 0:
-            raise ValueError("--screen must be >= 0")
-        if caption not in bench.CAPTIONS:
-            raise ValueError(f"--caption must be one of {', '.join(bench.CAPTIONS)}, got {caption!r}")
-        given = dict(sample_steps=sample_steps, grad_steps=grad_steps, lr=lr, rank=rank, max_steps=max_steps, screen=screen)
-        settings = bench.BenchSettings(noise=noise, model=model, caption=caption, **{k: v for k, v in given.items() if v is not None})
-        items = bench.folder_items(task_dirs, budgets, chosen) if task_dirs else bench.work_items(names, n, seed, budgets, chosen)
     except ValueError as err:
         _fail(str(err))
 
@@ -103,7 +102,7 @@ def report(
 ) -> None:
     """Merge the results of every shard and print the tables (or JSON)."""
     from rulec.runtime.bench import run as bench
-    from rulec.runtime.bench.report import markdown_tables, plot_budget, plot_filmstrips
+    from rulec.runtime.bench.report import markdown_tables, plot_budget, plot_filmstrips, summary_json
 
     if not out.is_dir():
         _fail(f"no results folder at {out}")
@@ -116,19 +115,14 @@ def report(
     if not records:
         _fail(f"no results in {out}", 1)
     summary = bench.summarize(records.values())
-    if as_json:
-        from rulec.runtime.bench.report import paired_differences
-
-        typer.echo(json.dumps({**summary, "paired": paired_differences(records.values())}, indent=2))
-    else:
-        typer.echo(markdown_tables(summary, records.values()))
+    tables = markdown_tables(summary, records.values()) if markdown or not as_json else ""
+    typer.echo(json.dumps(summary_json(records.values()), indent=2) if as_json else tables)
     if markdown:
-        markdown.write_text(markdown_tables(summary, records.values()), encoding="utf-8")
+        markdown.write_text(tables, encoding="utf-8")
     if plot:
         plot_budget(summary, plot)
     if filmstrips:
-        budget = max(r["budget"] for r in records.values())
-        if plot_filmstrips(out, records, budget, filmstrips) is None:
+        if plot_filmstrips(out, records, filmstrips) is None:
             _fail(f"no kept videos in {out} (run the bench with --keep-videos)", 1)
 
 

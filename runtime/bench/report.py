@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from rulec.runtime.bench.run import METHODS, iter_family_rows
+from rulec.runtime.bench.run import METHODS, iter_family_rows, summarize
 
 _COLUMNS = ("success", "partial", "rules_passed", "steps", "evaluations", "wall_time")
 _HEADER = "| method | n | success | partial score | rules pass | opt. steps | evaluations | s / instance |"
@@ -16,6 +16,12 @@ def _row(method: str, figures: dict[str, Any]) -> str:
         f"| {method} | {figures['n']} | {figures['success']:.1%} | {figures['partial']:.3f} | {figures['rules_passed']:.1%} "
         f"| {figures['steps']:.1f} | {figures['evaluations']:.0f} | {figures['wall_time']:.1f} |"
     )
+
+
+def summary_json(records) -> dict[str, Any]:
+    """The summary ``rulec bench report --json`` prints: per method and budget, and the paired differences."""
+    records = list(records)
+    return {**summarize(records), "paired": paired_differences(records)}
 
 
 def paired_differences(records, method: str = "tto", against: tuple[str, ...] = ("best-of-n", "base"),
@@ -145,8 +151,10 @@ def records_index(methods: dict[str, dict[str, Any]]) -> int:
     return min(r["index"] for r in methods.values())
 
 
-def plot_filmstrips(out_dir: Path, records: dict[str, dict[str, Any]], budget: int, png: Path, frames: int = 8) -> Path | None:
-    """A labelled grid: per family one instance, rows base / Best-of-N / TTO with the scorer's verdict."""
+def plot_filmstrips(out_dir: Path, records: dict[str, dict[str, Any]], png: Path, budget: int | None = None,
+                    frames: int = 8) -> Path | None:
+    """A labelled grid: per family one instance, rows base / Best-of-N / TTO with the scorer's verdict,
+    at ``budget`` (default: the largest that ran); None if no record kept its video."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -154,6 +162,8 @@ def plot_filmstrips(out_dir: Path, records: dict[str, dict[str, Any]], budget: i
 
     from rulec.runtime.video_io import read_video
 
+    if budget is None:
+        budget = max(r["budget"] for r in records.values())
     chosen = pick_showcase(records, budget)
     if not chosen:
         return None

@@ -24,11 +24,11 @@ from __future__ import annotations
 import json
 import os
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from rulec.runtime.optimize.tto import TTOConfig
+from rulec.runtime.optimize.config import RunConfig
 
 METHODS = ("base", "plan-in-prompt", "best-of-n", "tto")
 CAPTIONS = ("prompt", "none")
@@ -37,24 +37,42 @@ BUDGETED = ("best-of-n", "tto")
 
 @dataclass(frozen=True)
 class BenchSettings:
-    """How every item is run; stored beside the results so a report can say what ran."""
+    """How every item is run; stored beside the results so a report can say what ran.
 
-    sample_steps: int = TTOConfig.sample_steps  # TTO's own defaults: one place decides them
-    grad_steps: int = TTOConfig.grad_steps
-    lr: float = TTOConfig.lr
-    rank: int = TTOConfig.rank
-    max_steps: int = TTOConfig.max_steps
-    noise: str = TTOConfig.noise
-    model: str | None = None  # a name or path for runtime.reasoners.load_reasoner; None: the embedded default
-    screen: int = TTOConfig.screen  # TTO: seeds screened with the frozen model before optimizing the best one
+    The run options a benchmark may vary, at :class:`RunConfig`'s defaults (one place
+    decides them), plus the model and what the methods are told."""
+
+    sample_steps: int = RunConfig.sample_steps
+    grad_steps: int = RunConfig.grad_steps
+    lr: float = RunConfig.lr
+    rank: int = RunConfig.rank
+    max_steps: int = RunConfig.max_steps
+    noise: str = RunConfig.noise
+    model: str | None = None  # a name or path for runtime.models.load.load_reasoner; None: the embedded default
+    screen: int = RunConfig.screen  # TTO: seeds screened with the frozen model before optimizing the best one
     caption: str = "prompt"  # what base, best-of-n and tto are told: "prompt" (the instruction) | "none"
+
+    def __post_init__(self) -> None:
+        if self.caption not in CAPTIONS:
+            raise ValueError(f"caption must be one of {', '.join(CAPTIONS)}, got {self.caption!r}")
+        self.run_config(seed=0)  # refuse settings no run can have before any item runs
+
+    @classmethod
+    def from_options(cls, *, model: str | None = None, caption: str | None = None, **options: Any) -> BenchSettings:
+        """Settings from the options a user gave (None: the default), by :meth:`RunConfig.from_options`'s rules."""
+        config = RunConfig.from_options(**options)
+        run = {f.name: getattr(config, f.name) for f in fields(cls) if f.name not in ("model", "caption")}
+        return cls(model=model, **run, **({} if caption is None else {"caption": caption}))
+
+    def run_config(self, seed: int) -> RunConfig:
+        """The run configuration of one item (its instance seed); a budget is set per run."""
+        return RunConfig(sample_steps=self.sample_steps, grad_steps=self.grad_steps, lr=self.lr, rank=self.rank,
+                         max_steps=self.max_steps, noise=self.noise, screen=self.screen, seed=seed)  # type: ignore[arg-type]
 
     def caption_for(self, method: str, prompt: str, plan: str) -> str:
         """The caption a method gives the model (plan-in-prompt: the solution's plan)."""
         if method == "plan-in-prompt":
             return plan
-        if self.caption not in CAPTIONS:
-            raise ValueError(f"caption must be one of {', '.join(CAPTIONS)}, got {self.caption!r}")
         return prompt if self.caption == "prompt" else ""
 
 
@@ -131,6 +149,25 @@ def folder_items(folders: Iterable[str | Path], budgets: Iterable[int], methods:
         for method in methods:
             items.append(WorkItem(inst.family, index, inst.seed, method, budgets if method in BUDGETED else (0,), str(folder)))
     return items
+
+
+def plan_items(*, families: Iterable[str] | None, n: int, seed: int, budgets: Iterable[int], methods: Iterable[str],
+               task_dirs: Iterable[str | Path] | None = None) -> list[WorkItem]:
+    """The items of a run as a user asks for them, checked (a ValueError says what is wrong):
+    instance folders if ``task_dirs``, else ``n`` generated instances of each family (None: all)."""
+    from rulec.runtime import tasks
+
+    names = sorted(tasks.FAMILIES) if families is None else list(families)
+    unknown = [f for f in names if f not in tasks.FAMILIES]
+    if unknown:
+        raise ValueError(f"unknown famil{'ies' if len(unknown) > 1 else 'y'} {', '.join(unknown)}; known: {', '.join(sorted(tasks.FAMILIES))}")
+    methods, budgets = list(methods), list(budgets)
+    bad = [m for m in methods if m not in METHODS]
+    if bad:
+        raise ValueError(f"unknown method {', '.join(bad)}; choose from {', '.join(METHODS)}")
+    if n < 1 or not budgets or any(b < 1 for b in budgets):
+        raise ValueError("--n and --budget must be positive")
+    return folder_items(task_dirs, budgets, methods) if task_dirs else work_items(names, n, seed, budgets, methods)
 
 
 def parse_shard(text: str) -> tuple[int, int]:
@@ -269,69 +306,46 @@ class ItemRunner:
     """Runs items with one loaded reasoner (one per worker process)."""
 
     def __init__(self, settings: BenchSettings, reasoner=None, videos: Path | None = None):
-        import torch
-
         from rulec.runtime.models.load import load_reasoner
 
         self.settings = settings
         self.videos = videos  # keep each record's final video here (PNG frames + mp4), if given
         self.reasoner = reasoner if reasoner is not None else load_reasoner(settings.model)
-        self.torch = torch
-
-    def tto_config(self, budget: int, seed: int):
-        """The TTO settings for one budget (the final full decode counts against it)."""
-        from rulec.runtime.optimize.tto import TTOConfig
-
-        s = self.settings
-        final_cost = self.reasoner.evaluations(s.sample_steps)
-        return TTOConfig(
-            max_steps=s.max_steps,
-            max_evaluations=max(budget - final_cost, 1),
-            sample_steps=s.sample_steps,
-            grad_steps=s.grad_steps,
-            lr=s.lr,
-            rank=s.rank,
-            alpha=float(s.rank),
-            noise=s.noise,
-            screen=s.screen,
-            seed=seed,
-        )
 
     def run(self, item: WorkItem, skip: Iterable[str] = ()) -> list[dict[str, Any]]:
         """The item's records, one per budget (budgets whose key is in ``skip`` are left out)."""
-        import numpy as np
-
         from rulec import compile_rules
+        from rulec.frames import to_uint8
         from rulec.runtime import tasks
-        from rulec.runtime.optimize.baselines import base_sample, best_of_ns, matched_n
+        from rulec.runtime.optimize.baselines import base_sample, best_of_ns
+        from rulec.runtime.optimize.budget import Costs
         from rulec.runtime.optimize.reasoner import TaskInput
 
-        torch, s = self.torch, self.settings
         started = time.perf_counter()
         inst = tasks.load_instance(item.folder) if item.folder else tasks.make_instance(item.family, item.seed)
         frames = inst.ground_truth.shape[0]
         compiled = compile_rules(inst.rules_text, name=f"{item.family}-{item.seed}/rules.txt", num_frames=frames)
         reward = compiled.to_reward()
-        first = torch.from_numpy(inst.first_frame).permute(2, 0, 1).float() / 255.0
-        caption = s.caption_for(item.method, inst.prompt, inst.metadata.get("plan_caption", ""))
-        task = TaskInput(first_frame=first, caption=caption, num_frames=frames)
+        caption = self.settings.caption_for(item.method, inst.prompt, inst.metadata.get("plan_caption", ""))
+        task = TaskInput.from_image(inst.first_frame, caption, frames)
+        config = self.settings.run_config(item.seed)
         budgets = [b for b in item.budgets if item.key(b) not in set(skip)]
         if item.method in ("base", "plan-in-prompt"):
-            results = {0: base_sample(self.reasoner, task, reward, seed=item.seed, sample_steps=s.sample_steps)}
+            results = {0: base_sample(self.reasoner, task, reward, config)}
         elif item.method == "best-of-n":
-            ns = {b: matched_n(self.reasoner, b, s.sample_steps) for b in budgets}
-            by_n = best_of_ns(self.reasoner, task, reward, list(ns.values()), seed=item.seed, sample_steps=s.sample_steps)
+            ns = {b: Costs.of(self.reasoner, config).matched_n(b) for b in budgets}
+            by_n = best_of_ns(self.reasoner, task, reward, list(ns.values()), config)
             results = {b: by_n[n] for b, n in ns.items()}
         elif item.method == "tto":
-            results = self._tto(task, reward, budgets, item.seed)
+            results = self._tto(task, reward, budgets, config)
         else:
             raise ValueError(f"unknown method {item.method!r}; choose from {', '.join(METHODS)}")
         wall_time = round(time.perf_counter() - started, 3)
         records = []
         for budget in budgets:
             result = results[budget]
-            video = (result.video.detach().clamp(0, 1).permute(0, 2, 3, 1) * 255).round().to(torch.uint8).numpy()
-            verdict = tasks.score(inst, np.ascontiguousarray(video))
+            video = to_uint8(result.video)
+            verdict = tasks.score(inst, video)
             kept = self._keep(item.key(budget), video)
             records.append({
                 "key": item.key(budget),
@@ -364,16 +378,17 @@ class ItemRunner:
         write_video(self.videos / f"{name}_frames", video)
         return f"videos/{name}.mp4"
 
-    def _tto(self, task, reward, budgets: list[int], seed: int) -> dict[int, Any]:
-        """TTO at every budget, one run per group of budgets that screen the same seed count."""
-        from rulec.runtime.optimize.tto import optimize_budgets, screened_seeds
+    def _tto(self, task, reward, budgets: list[int], config: RunConfig) -> dict[int, Any]:
+        """TTO at every budget, one run per group of budgets that screen the same seed count.
+        A budget pays for the final decode too, so the loop may spend the rest."""
+        from rulec.runtime.optimize.budget import Costs
+        from rulec.runtime.optimize.tto import optimize_budgets
 
-        final_cost = self.reasoner.evaluations(self.settings.sample_steps)
-        limits = {b: max(b - final_cost, 1) for b in budgets}  # the final decode is part of the budget
-        config = self.tto_config(max(budgets), seed)
+        costs = Costs.of(self.reasoner, config)
+        limits = {b: costs.before_final_decode(b) for b in budgets}
         groups: dict[int, list[int]] = {}
         for b in budgets:
-            groups.setdefault(screened_seeds(self.reasoner, config, limits[b]), []).append(b)
+            groups.setdefault(costs.screened_seeds(config.screen, limits[b]), []).append(b)
         results = {}
         for group in groups.values():
             by_limit = optimize_budgets(self.reasoner, task, reward, config, [limits[b] for b in group])

@@ -1,8 +1,9 @@
 """Baselines that test-time optimization must beat: the base sample, and Best-of-N.
 
-Best-of-N draws N noise seeds from the frozen model and keeps the sample the compiled
-reward likes best (lowest smooth loss; ties broken by more rules passed). N is chosen so
-its model evaluations match a TTO run's budget, which is the fair comparison.
+Best-of-N draws N noise seeds from the frozen model and keeps the sample that ranks best
+(:func:`~rulec.runtime.optimize.judge.rank`: most rules passed, then lowest loss). N is
+chosen so its model evaluations match a TTO run's budget
+(:meth:`~rulec.runtime.optimize.budget.Costs.matched_n`), which is the fair comparison.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from typing import Any, Callable, Sequence
 
 import torch
 
+from rulec.runtime.optimize.budget import Costs
+from rulec.runtime.optimize.config import RunConfig
+from rulec.runtime.optimize.judge import UNRANKED, final_sample, rank_of, summarize
 from rulec.runtime.optimize.reasoner import Reasoner, TaskInput
-from rulec.runtime.optimize.tto import summarize
 
 
 @dataclass
@@ -35,21 +38,16 @@ class SampleResult:
         }
 
 
-def base_sample(
-    reasoner: Reasoner, task: TaskInput, reward: Callable[..., Any], *, seed: int = 0, sample_steps: int = 8, beta: float = 40.0
-) -> SampleResult:
-    """The frozen model's sample for ``seed``, scored by the rules."""
-    with torch.no_grad():
-        video = reasoner.sample(task, seed=seed, num_steps=sample_steps, grad_steps=0, final=True)
-        report = reward(video, beta=beta)
-    final = summarize(report)
-    final["seed"] = seed
-    return SampleResult("base", video[0], final, reasoner.evaluations(sample_steps))
+def _judged(reasoner: Reasoner, task: TaskInput, reward, config: RunConfig, seed: int):
+    """A frozen-model sample at ``seed`` and its summary (which names the seed)."""
+    video, report = final_sample(reasoner, task, reward, config, seed)
+    return video[0], summarize(report) | {"seed": seed}
 
 
-def matched_n(reasoner: Reasoner, evaluations: int, sample_steps: int = 8) -> int:
-    """The largest N whose Best-of-N costs no more than ``evaluations`` (at least 1)."""
-    return max(1, evaluations // reasoner.evaluations(sample_steps))
+def base_sample(reasoner: Reasoner, task: TaskInput, reward: Callable[..., Any], config: RunConfig = RunConfig()) -> SampleResult:
+    """The frozen model's sample for ``config.seed``, scored by the rules."""
+    video, final = _judged(reasoner, task, reward, config, config.seed)
+    return SampleResult("base", video, final, Costs.of(reasoner, config).sample)
 
 
 def best_of_n(
@@ -57,17 +55,15 @@ def best_of_n(
     task: TaskInput,
     reward: Callable[..., Any],
     n: int,
+    config: RunConfig = RunConfig(),
     *,
-    seed: int = 0,
-    sample_steps: int = 8,
-    beta: float = 40.0,
     on_sample: Callable[[int, dict[str, Any]], None] | None = None,
 ) -> SampleResult:
-    """Sample seeds ``seed .. seed+n-1``; keep the lowest-loss sample (ties: more rules passed).
+    """Sample seeds ``config.seed .. config.seed+n-1``; keep the one that ranks best.
 
     Samples are drawn one at a time so memory does not grow with N; only the best video is kept.
     """
-    return best_of_ns(reasoner, task, reward, [n], seed=seed, sample_steps=sample_steps, beta=beta, on_sample=on_sample)[n]
+    return best_of_ns(reasoner, task, reward, [n], config, on_sample=on_sample)[n]
 
 
 def best_of_ns(
@@ -75,10 +71,8 @@ def best_of_ns(
     task: TaskInput,
     reward: Callable[..., Any],
     ns: Sequence[int],
+    config: RunConfig = RunConfig(),
     *,
-    seed: int = 0,
-    sample_steps: int = 8,
-    beta: float = 40.0,
     on_sample: Callable[[int, dict[str, Any]], None] | None = None,
 ) -> dict[int, SampleResult]:
     """Best-of-N for several N at the cost of the largest: Best-of-n is Best-of-N's choice
@@ -86,22 +80,17 @@ def best_of_ns(
     ns = sorted(set(int(n) for n in ns))
     if not ns or ns[0] < 1:
         raise ValueError(f"Best-of-N needs n >= 1, got {ns}")
+    costs = Costs.of(reasoner, config)
     results: dict[int, SampleResult] = {}
-    best_video, best_key, best_summary = None, None, None
+    best_video, best_rank, best_summary = None, UNRANKED, None
     candidates = []
     for i in range(ns[-1]):
-        s = seed + i
-        with torch.no_grad():
-            video = reasoner.sample(task, seed=s, num_steps=sample_steps, grad_steps=0, final=True)
-            report = reward(video, beta=beta)
-        summary = summarize(report)
-        summary["seed"] = s
-        candidates.append({"seed": s, "loss": summary["loss"], "rules_passed": summary["rules_passed"], "passed": summary["passed"]})
-        key = (summary["loss"], -summary["rules_passed"])
-        if best_key is None or key < best_key:
-            best_key, best_video, best_summary = key, video[0], summary
+        video, summary = _judged(reasoner, task, reward, config, config.seed + i)
+        candidates.append({k: summary[k] for k in ("seed", "loss", "rules_passed", "passed")})
+        if rank_of(summary) > best_rank:
+            best_rank, best_video, best_summary = rank_of(summary), video, summary
         if on_sample:
             on_sample(i, summary)
         if i + 1 in ns:
-            results[i + 1] = SampleResult("best-of-n", best_video, best_summary, (i + 1) * reasoner.evaluations(sample_steps), list(candidates))
+            results[i + 1] = SampleResult("best-of-n", best_video, best_summary, costs.best_of_n(i + 1), list(candidates))
     return results

@@ -25,12 +25,21 @@ _adapter_ids = itertools.count()
 
 @dataclass(frozen=True)
 class LoRASpec:
-    """The shape of the adapter: rank, scale (alpha) and which Linear modules it wraps."""
+    """The shape of the adapter: rank, scale (alpha) and which Linear modules it wraps.
+
+    ``alpha`` left out is the rank (peft scales the update by alpha / rank: a scale of 1,
+    so the learning rate means the same at every rank); it is decided here only."""
 
     rank: int = 4
-    alpha: float = 4.0
+    alpha: float | None = None
     target_modules: tuple[str, ...] = ("to_q", "to_k", "to_v", "to_out.0")
     init_seed: int = 0
+
+    def __post_init__(self) -> None:
+        if self.rank < 1:
+            raise ValueError(f"LoRA rank must be at least 1, got {self.rank}")
+        if self.alpha is None:
+            object.__setattr__(self, "alpha", float(self.rank))
 
     def to_peft(self):
         from peft import LoraConfig
@@ -49,8 +58,6 @@ def attach_lora(transformer: torch.nn.Module, spec: LoRASpec) -> str:
     Each call makes a new adapter name, so an instance never sees an earlier instance's
     adapter. Only the new adapter's parameters require gradients afterwards.
     """
-    if spec.rank < 1:
-        raise ValueError(f"LoRA rank must be at least 1, got {spec.rank}")
     for p in transformer.parameters():
         p.requires_grad_(False)
     name = f"tto_{next(_adapter_ids)}"

@@ -4,18 +4,20 @@ For one instance: attach a new adapter to the frozen video model, sample a video
 gradients through the last K denoising steps, score it with the compiled rules' smooth
 loss, and update only the adapter with AdamW. Early stopping is decided by the rules'
 exact verdicts (all pass) or by the loss no longer improving; a step budget (optimization
-steps and/or model evaluations) bounds the cost. Every model evaluation is counted so that
-baselines can be compared at the same compute.
+steps and/or model evaluations) bounds the cost. Every model evaluation is counted
+(:mod:`rulec.runtime.optimize.budget`) so that baselines can be compared at the same compute.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Callable, Literal, Sequence
+from typing import Any, Callable, Sequence
 
 import torch
 
+from rulec.runtime.optimize.budget import Costs
+from rulec.runtime.optimize.config import RunConfig
 from rulec.runtime.optimize.lora import (
     LoRASpec,
     attach_lora,
@@ -24,54 +26,8 @@ from rulec.runtime.optimize.lora import (
     lora_parameters,
     lora_state_dict,
 )
+from rulec.runtime.optimize.judge import UNRANKED, final_sample, rank, rank_of, summarize
 from rulec.runtime.optimize.reasoner import Reasoner, TaskInput
-
-
-@dataclass(frozen=True)
-class TTOConfig:
-    """Knobs of one optimization run (defaults measured: see docs/runtime.md)."""
-
-    max_steps: int = 16  # optimization steps (each: one sample with gradients + one update)
-    max_evaluations: int | None = None  # optional budget in model evaluations
-    sample_steps: int = 8  # denoising steps per sample
-    grad_steps: int = 2  # K: keep the graph through the last K denoising steps
-    lr: float = 1e-2
-    weight_decay: float = 0.0
-    max_grad_norm: float = 1.0
-    rank: int = 4
-    alpha: float = 4.0
-    target_modules: tuple[str, ...] | None = None  # None: the reasoner's attention projections
-    beta_start: float = 5.0  # smooth-semantics sharpness, annealed geometrically upward
-    beta_end: float = 40.0
-    noise: Literal["fixed", "fresh"] = "fixed"  # same initial noise every step, or a new one
-    screen: int = 4  # draw this many seeds from the frozen model first; optimize from the best
-    gradient_checkpointing: bool = False  # recompute block activations in backward (memory for time)
-    patience: int = 5  # stop when the loss has not improved for this many steps
-    min_delta: float = 1e-4  # what counts as an improvement
-    seed: int = 0
-
-    def __post_init__(self) -> None:
-        if self.max_steps < 0:
-            raise ValueError("max_steps must be >= 0")
-        if not 0 <= self.grad_steps <= self.sample_steps:
-            raise ValueError("grad_steps (K) must lie in [0, sample_steps]")
-        if self.noise not in ("fixed", "fresh"):
-            raise ValueError(f"noise must be 'fixed' or 'fresh', got {self.noise!r}")
-        if self.screen < 0:
-            raise ValueError("screen must be >= 0")
-        if self.lr <= 0 or self.beta_start <= 0 or self.beta_end <= 0:
-            raise ValueError("lr and beta must be positive")
-
-    def lora_spec(self, reasoner: Reasoner) -> LoRASpec:
-        targets = self.target_modules or tuple(reasoner.default_lora_targets)
-        return LoRASpec(rank=self.rank, alpha=self.alpha, target_modules=targets, init_seed=self.seed)
-
-    def beta_at(self, step: int) -> float:
-        """Geometric annealing from beta_start (step 0) to beta_end (last step)."""
-        if self.max_steps <= 1:
-            return self.beta_end
-        frac = min(step / (self.max_steps - 1), 1.0)
-        return self.beta_start * (self.beta_end / self.beta_start) ** frac
 
 
 @dataclass
@@ -101,13 +57,14 @@ class TTOResult:
     stopped_because: str  # "passed" | "plateau" | "budget" | "evaluations"
     lora_state: dict[str, torch.Tensor]
     lora_spec: LoRASpec
-    config: TTOConfig
+    config: RunConfig
     best_step: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
         cfg = asdict(self.config)
         cfg["target_modules"] = list(self.lora_spec.target_modules)
+        cfg["alpha"] = self.lora_spec.alpha
         return {
             "method": "tto",
             "config": cfg,
@@ -121,24 +78,11 @@ class TTOResult:
         }
 
 
-def summarize(report, index: int = 0) -> dict[str, Any]:
-    """One sample of a RewardReport as a verdict (rulec.verdict: the schema of every output)."""
-    from rulec.verdict import verdict
-
-    data = verdict(report, index)
-    data.setdefault("loss", float(report.sample_loss[index].detach()))  # runs rank samples by it, exact-only too
-    return data
-
-
-def _finite_grads(params: list[torch.nn.Parameter]) -> bool:
-    return all(p.grad is None or bool(torch.isfinite(p.grad).all()) for p in params)
-
-
 def optimize(
     reasoner: Reasoner,
     task: TaskInput,
     reward: Callable[..., Any],
-    config: TTOConfig = TTOConfig(),
+    config: RunConfig = RunConfig(),
     *,
     on_step: Callable[[StepRecord], None] | None = None,
 ) -> TTOResult:
@@ -146,7 +90,7 @@ def optimize(
 
     The adapter is removed again before returning (its weights are in the result), so the
     reasoner is left exactly as it was. The returned video is the full-decode sample of the
-    best step's adapter (most rules passed, then lowest loss) at that step's noise seed.
+    best step's adapter (:func:`~rulec.runtime.optimize.judge.rank`) at that step's noise seed.
     """
     return _optimize(reasoner, task, reward, config, on_step, limits=())[config.max_evaluations]
 
@@ -155,7 +99,7 @@ def optimize_budgets(
     reasoner: Reasoner,
     task: TaskInput,
     reward: Callable[..., Any],
-    config: TTOConfig,
+    config: RunConfig,
     budgets: Sequence[int],
     *,
     on_step: Callable[[StepRecord], None] | None = None,
@@ -170,21 +114,22 @@ def optimize_budgets(
     budgets = sorted(set(int(b) for b in budgets))
     if not budgets or budgets[0] < 1:
         raise ValueError(f"budgets must be positive evaluation counts, got {budgets}")
-    if len({screened_seeds(reasoner, config, b) for b in budgets}) > 1:
+    costs = Costs.of(reasoner, config)
+    if len({costs.screened_seeds(config.screen, b) for b in budgets}) > 1:
         raise ValueError(f"with screen={config.screen}, budgets {budgets} screen different numbers of seeds; run them apart")
     top = replace(config, max_evaluations=budgets[-1])
     return _optimize(reasoner, task, reward, top, on_step, limits=budgets[:-1])
 
 
-def _optimize(reasoner, task, reward, config, on_step, limits) -> dict[int | None, TTOResult]:
-    spec = config.lora_spec(reasoner)
+def _optimize(reasoner, task, reward, config: RunConfig, on_step, limits) -> dict[int | None, TTOResult]:
+    spec = config.lora_spec(reasoner.default_lora_targets)
     transformer = reasoner.transformer
     name = attach_lora(transformer, spec)
     checkpointing = config.gradient_checkpointing and not getattr(transformer, "gradient_checkpointing", False)
     if checkpointing:
         transformer.enable_gradient_checkpointing()
     try:
-        return _optimize_attached(reasoner, task, reward, config, spec, name, on_step, limits)
+        return _Run(reasoner, task, reward, config, spec, name, on_step).results(limits)
     finally:
         if checkpointing:
             transformer.disable_gradient_checkpointing()
@@ -193,194 +138,202 @@ def _optimize(reasoner, task, reward, config, on_step, limits) -> dict[int | Non
 
 @dataclass
 class _Best:
-    """The best step so far: its adapter, noise seed and step (the answer if the run stopped now)."""
+    """The best step so far: its adapter, noise seed, step and rank (the answer if the run stopped now)."""
 
     state: dict[str, torch.Tensor]
     seed: int
     step: int = 0
+    rank: tuple[int, float] = UNRANKED
 
 
-def _optimize_attached(reasoner, task, reward, config, spec, name, on_step, limits) -> dict[int | None, TTOResult]:
-    transformer = reasoner.transformer
-    params = lora_parameters(transformer, name)
-    optimizer = torch.optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay)
-    step_cost = reasoner.evaluations(config.sample_steps, config.grad_steps)
-    history: list[StepRecord] = []
-    evaluations = 0
-    best_key: tuple[int, float] | None = None
-    best = _Best(lora_state_dict(transformer, name), config.seed)
-    plateau_best, since_improved = math.inf, 0
-    stopped_because = "budget"
-    updates = 0
-    confirmed = None
-    snapshots: dict[int, tuple] = {}  # smaller budget -> the run's state where it would have stopped
-    start_seed, screened = config.seed, []
-    if config.screen > 0:
-        start_seed, screened, evaluations, confirmed = _screen_seeds(reasoner, task, reward, config)
-        best.seed = start_seed
-        if confirmed is not None:
-            stopped_because = "passed"
+@dataclass
+class _Progress:
+    """How far a run got: what :meth:`_Run.finish` turns into a result. A smaller budget's
+    progress is a copy taken where that budget would have stopped."""
 
-    for step in range(config.max_steps + 1 if confirmed is None else 0):  # +1: the last sample scores the last update
-        for limit in limits:
-            if limit not in snapshots and evaluations + step_cost > limit:
-                snapshots[limit] = (replace(best), len(history), evaluations, updates)
-        if config.max_evaluations is not None and evaluations + step_cost > config.max_evaluations:
-            stopped_because = "evaluations"
-            break
-        seed = start_seed if config.noise == "fixed" else start_seed + step
+    best: _Best
+    history: list[StepRecord] = field(default_factory=list)
+    evaluations: int = 0
+    updates: int = 0
+    stopped_because: str = "budget"
+    confirmed: tuple | None = None  # (video, report, seed) of a sample whose saved video passes
+
+    def stopped_here(self, because: str) -> _Progress:
+        return replace(self, best=replace(self.best), history=list(self.history), stopped_because=because)
+
+
+class _Run:
+    """One optimization of an attached adapter: the loop's state and the steps that change it."""
+
+    def __init__(self, reasoner: Reasoner, task: TaskInput, reward, config: RunConfig, spec: LoRASpec, name: str, on_step):
+        self.reasoner, self.task, self.reward, self.config = reasoner, task, reward, config
+        self.spec, self.name, self.on_step = spec, name, on_step
+        self.costs = Costs.of(reasoner, config)
+        self.params = lora_parameters(reasoner.transformer, name)
+        self.optimizer = torch.optim.AdamW(self.params, lr=config.lr, weight_decay=config.weight_decay)
+        self.progress = _Progress(_Best(self._adapter(), config.seed))
+        self.screened: list[dict[str, Any]] = []
+        self.lowest_loss, self.since_improved = math.inf, 0  # the plateau test
+
+    def _adapter(self) -> dict[str, torch.Tensor]:
+        return lora_state_dict(self.reasoner.transformer, self.name)
+
+    def _sample(self, seed: int):
+        return final_sample(self.reasoner, self.task, self.reward, self.config, seed)
+
+    def record(self, record: StepRecord) -> None:
+        """A finished step: into the history, and to the caller's progress callback."""
+        self.progress.history.append(record)
+        if self.on_step:
+            self.on_step(record)
+
+    def results(self, limits: Sequence[int]) -> dict[int | None, TTOResult]:
+        """Run to the end; the result at ``config.max_evaluations`` and at every smaller limit."""
+        config, progress = self.config, self.progress
+        start_seed = self.screen() if config.screen > 0 else config.seed
+        snapshots: dict[int, _Progress] = {}
+        for step in range(config.max_steps + 1 if progress.confirmed is None else 0):  # +1: the last sample scores the last update
+            for limit in limits:
+                if limit not in snapshots and progress.evaluations + self.costs.step > limit:
+                    snapshots[limit] = progress.stopped_here("evaluations")
+            if config.max_evaluations is not None and progress.evaluations + self.costs.step > config.max_evaluations:
+                progress.stopped_because = "evaluations"
+                break
+            if not self.step(step, start_seed if config.noise == "fixed" else start_seed + step):
+                break
+        top = self.finish(progress, config)
+        results = {config.max_evaluations: top}
+        for limit in limits:  # budgets the run outlived: their answer, decoded from their snapshot
+            own = replace(config, max_evaluations=limit)
+            # a budget the run never reached (it passed or plateaued first) has the same answer
+            results[limit] = self.finish(snapshots[limit], own) if limit in snapshots else replace(top, config=own)
+        return results
+
+    def screen(self) -> int:
+        """Sample up to ``config.screen`` seeds (as many as the budget allows) with the adapter
+        still zero, i.e. the frozen model's output; returns the seed that ranks best. A seed
+        that already passes is the answer (``progress.confirmed``).
+
+        Why: with fixed noise, TTO can only improve the sample its seed gives; starting from
+        the best of a few seeds spends part of the budget the way Best-of-N does.
+        """
+        config, progress = self.config, self.progress
+        best_rank, best_seed = UNRANKED, config.seed
+        for i in range(self.costs.screened_seeds(config.screen, config.max_evaluations)):
+            seed = config.seed + i
+            video, report = self._sample(seed)
+            progress.evaluations += self.costs.sample
+            summary = summarize(report)
+            self.screened.append({"seed": seed, **{k: summary[k] for k in ("loss", "rules_passed", "passed")}})
+            if summary["passed"]:
+                progress.confirmed, progress.stopped_because = (video, report, seed), "passed"
+                best_seed = seed
+                break
+            if rank_of(summary) > best_rank:
+                best_rank, best_seed = rank_of(summary), seed
+        progress.best.seed = best_seed
+        return best_seed
+
+    def step(self, step: int, seed: int) -> bool:
+        """Sample at ``seed``, judge it, confirm a pass or update the adapter; False: the run stops here."""
+        config, progress = self.config, self.progress
         beta = config.beta_at(step)
         is_last = step == config.max_steps
         grad_steps = 0 if is_last else config.grad_steps
         with torch.set_grad_enabled(grad_steps > 0):
-            video, saved = reasoner.sample_renders(task, seed=seed, num_steps=config.sample_steps, grad_steps=grad_steps)
-            report = reward(video, beta=beta)
-        evaluations += reasoner.evaluations(config.sample_steps, grad_steps)
+            video, saved = self.reasoner.sample_renders(self.task, seed=seed, num_steps=config.sample_steps, grad_steps=grad_steps)
+            report = self.reward(video, beta=beta)
+        progress.evaluations += self.costs.sample if is_last else self.costs.step
         verdict = report
         if saved is not None:  # the saved video of this very sample came free: its verdicts are the ones that count
             with torch.no_grad():
-                verdict = reward(saved, beta=config.beta_end)
+                verdict = self.reward(saved, beta=config.beta_end)
         summary = summarize(verdict)
-        record = StepRecord(
-            step=step,
-            seed=seed,
-            beta=beta,
-            loss=float(report.sample_loss[0].detach()),
-            rules=summary["rules"],
-            rules_passed=summary["rules_passed"],
-            passed=summary["passed"],
-            evaluations=evaluations,
-        )
-        key = (record.rules_passed, -record.loss)
-        if best_key is None or key > best_key:
-            best_key, best = key, _Best(lora_state_dict(transformer, name), seed, step)
-
-        if record.passed:
-            if saved is not None:  # judged on the saved video already
-                confirm_video, confirm_report = saved.detach(), verdict
-            else:  # the verdict that counts is on the full decode (a surrogate decoder may differ)
-                with torch.no_grad():
-                    confirm_video = reasoner.sample(task, seed=seed, num_steps=config.sample_steps, grad_steps=0, final=True)
-                    confirm_report = reward(confirm_video, beta=config.beta_end)
-                evaluations += reasoner.evaluations(config.sample_steps, 0)
-                record.evaluations = evaluations
-            if bool(confirm_report.passed[0]):
-                confirmed = (confirm_video, confirm_report, seed)
-                best = _Best(lora_state_dict(transformer, name), seed, step)
-                history.append(record)
-                if on_step:
-                    on_step(record)
-                stopped_because = "passed"
-                break
-            record.passed = False  # passed on the surrogate only: keep optimizing
-        if record.loss < plateau_best - config.min_delta:
-            plateau_best, since_improved = record.loss, 0
+        record = StepRecord(step=step, seed=seed, beta=beta, loss=float(report.sample_loss[0].detach()),
+                            rules=summary["rules"], rules_passed=summary["rules_passed"], passed=summary["passed"],
+                            evaluations=progress.evaluations)
+        if rank(record.rules_passed, record.loss) > progress.best.rank:
+            progress.best = _Best(self._adapter(), seed, step, rank(record.rules_passed, record.loss))
+        if record.passed and self.confirm(record, saved, verdict):
+            self.record(record)
+            progress.stopped_because = "passed"
+            return False
+        if record.loss < self.lowest_loss - config.min_delta:
+            self.lowest_loss, self.since_improved = record.loss, 0
         else:
-            since_improved += 1
-        if is_last:
-            history.append(record)
-            if on_step:
-                on_step(record)
-            break
-        if since_improved >= config.patience:
-            history.append(record)
-            if on_step:
-                on_step(record)
-            stopped_because = "plateau"
-            break
+            self.since_improved += 1
+        if is_last or self.since_improved >= config.patience:
+            self.record(record)
+            if not is_last:
+                progress.stopped_because = "plateau"
+            return False
+        self.update(report.loss, record)
+        del video, report
+        self.record(record)
+        return True
 
-        optimizer.zero_grad(set_to_none=True)
-        loss = report.loss
-        if loss.requires_grad:
-            before = lora_state_dict(transformer, name)
-            loss.backward()
-            if _finite_grads(params) and math.isfinite(record.loss):
-                torch.nn.utils.clip_grad_norm_(params, config.max_grad_norm)
-                optimizer.step()
-                if not all(bool(torch.isfinite(p).all()) for p in params):
-                    load_lora_state(transformer, name, before)
-                    record.skipped = True
-                else:
-                    updates += 1
-            else:
-                record.skipped = True
-                load_lora_state(transformer, name, before)
-            optimizer.zero_grad(set_to_none=True)
-        del video, report, loss
-        history.append(record)
-        if on_step:
-            on_step(record)
+    def confirm(self, record: StepRecord, saved: torch.Tensor | None, verdict) -> bool:
+        """Whether a sample that passes really does: judged on its saved video, which came with
+        it or is a full decode at its seed (a surrogate decoder may differ)."""
+        progress = self.progress
+        if saved is not None:
+            video, report = saved.detach(), verdict
+        else:
+            video, report = self._sample(record.seed)
+            progress.evaluations += self.costs.sample
+            record.evaluations = progress.evaluations
+        if not bool(report.passed[0]):
+            record.passed = False  # passed on the surrogate only: keep optimizing
+            return False
+        progress.confirmed = (video, report, record.seed)
+        progress.best = _Best(self._adapter(), record.seed, record.step, rank(record.rules_passed, record.loss))
+        return True
 
-    extra = {"screened": screened} if screened else {}
-    top = _finish(reasoner, task, reward, config, spec, name, extra, best, history, evaluations, updates, stopped_because, confirmed)
-    results = {config.max_evaluations: top}
-    for limit in limits:  # budgets the run outlived: their answer, decoded from their snapshot
-        own = replace(config, max_evaluations=limit)
-        if limit in snapshots:
-            snap_best, length, snap_evaluations, snap_updates = snapshots[limit]
-            results[limit] = _finish(reasoner, task, reward, own, spec, name, extra, snap_best, history[:length],
-                                     snap_evaluations, snap_updates, "evaluations", None)
-        else:  # the run stopped (passed, plateau) before this budget ran out: the same answer
-            results[limit] = replace(top, config=own)
-    return results
+    def update(self, loss: torch.Tensor, record: StepRecord) -> None:
+        """One AdamW step on the adapter; a non-finite gradient or result is undone (``record.skipped``)."""
+        self.optimizer.zero_grad(set_to_none=True)
+        if not loss.requires_grad:
+            return
+        before = self._adapter()
+        loss.backward()
+        if _finite(p.grad for p in self.params if p.grad is not None) and math.isfinite(record.loss):
+            torch.nn.utils.clip_grad_norm_(self.params, self.config.max_grad_norm)
+            self.optimizer.step()
+            record.skipped = not _finite(self.params)
+        else:
+            record.skipped = True
+        if record.skipped:
+            load_lora_state(self.reasoner.transformer, self.name, before)
+        else:
+            self.progress.updates += 1
+        self.optimizer.zero_grad(set_to_none=True)
 
-
-def _finish(reasoner, task, reward, config, spec, name, extra, best, history, evaluations, updates, stopped_because, confirmed) -> TTOResult:
-    """The answer: the best step's adapter, fully decoded (or the confirmed passing sample)."""
-    if confirmed is not None:
-        final_video, final_report, seed = confirmed
-    else:
-        load_lora_state(reasoner.transformer, name, best.state)
-        with torch.no_grad():
-            final_video = reasoner.sample(task, seed=best.seed, num_steps=config.sample_steps, grad_steps=0, final=True)
-            final_report = reward(final_video, beta=config.beta_end)
-        evaluations += reasoner.evaluations(config.sample_steps, 0)
-        seed = best.seed
-    final = summarize(final_report)
-    final["seed"] = seed
-    return TTOResult(
-        video=final_video[0].detach(),
-        final=final,
-        history=list(history),
-        evaluations=evaluations,
-        steps=updates,
-        stopped_because=stopped_because,
-        lora_state=best.state,
-        lora_spec=spec,
-        config=config,
-        best_step=best.step,
-        extra=dict(extra),
-    )
+    def finish(self, progress: _Progress, config: RunConfig) -> TTOResult:
+        """The answer: the confirmed passing sample, or the best step's adapter fully decoded."""
+        evaluations = progress.evaluations
+        if progress.confirmed is not None:
+            video, report, seed = progress.confirmed
+        else:
+            load_lora_state(self.reasoner.transformer, self.name, progress.best.state)
+            seed = progress.best.seed
+            video, report = self._sample(seed)
+            evaluations += self.costs.final_decode
+        final = summarize(report)
+        final["seed"] = seed
+        return TTOResult(
+            video=video[0].detach(),
+            final=final,
+            history=list(progress.history),
+            evaluations=evaluations,
+            steps=progress.updates,
+            stopped_because=progress.stopped_because,
+            lora_state=progress.best.state,
+            lora_spec=self.spec,
+            config=config,
+            best_step=progress.best.step,
+            extra={"screened": list(self.screened)} if self.screened else {},
+        )
 
 
-def screened_seeds(reasoner: Reasoner, config: TTOConfig, max_evaluations: int | None) -> int:
-    """How many seeds screening samples within ``max_evaluations`` (all ``config.screen`` if unbounded)."""
-    if max_evaluations is None:
-        return config.screen
-    return min(config.screen, max_evaluations // reasoner.evaluations(config.sample_steps, 0))
-
-
-def _screen_seeds(reasoner, task, reward, config: TTOConfig):
-    """Sample up to ``config.screen`` seeds (as many as the budget allows) with the adapter
-    still zero, i.e. the frozen model's output; return the seed the rules like best (lowest
-    loss, ties: more rules passed), the candidates' summaries, the evaluations spent, and
-    ``(video, report, seed)`` of the first sample that already passes (else None).
-
-    Why: with fixed noise, TTO can only improve the sample its seed gives; starting from
-    the best of a few seeds spends part of the budget the way Best-of-N does.
-    """
-    best_key, best_seed, candidates = None, config.seed, []
-    cost = reasoner.evaluations(config.sample_steps, 0)
-    for i in range(screened_seeds(reasoner, config, config.max_evaluations)):
-        seed = config.seed + i
-        with torch.no_grad():
-            video = reasoner.sample(task, seed=seed, num_steps=config.sample_steps, grad_steps=0, final=True)
-            report = reward(video, beta=config.beta_end)
-        summary = summarize(report)
-        candidates.append({"seed": seed, "loss": summary["loss"], "rules_passed": summary["rules_passed"], "passed": summary["passed"]})
-        if summary["passed"]:
-            return seed, candidates, len(candidates) * cost, (video, report, seed)
-        key = (summary["loss"], -summary["rules_passed"])
-        if best_key is None or key < best_key:
-            best_key, best_seed = key, seed
-    return best_seed, candidates, len(candidates) * cost, None
+def _finite(tensors) -> bool:
+    return all(bool(torch.isfinite(t).all()) for t in tensors)

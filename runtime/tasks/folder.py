@@ -223,16 +223,58 @@ def load_task_folder(folder: str | os.PathLike, *, ground_truth: bool = False, p
         text = read_text(src / "prompt.txt").strip("\n")
     if prompt and not (text or "").strip():
         raise InstanceError(src / "prompt.txt", "missing or empty (a task folder holds the instruction in prompt.txt)")
-    video = None
-    if ground_truth and (src / "ground_truth.mp4").exists():
-        try:
-            video = read_video(src / "ground_truth.mp4")
-        except VideoReadError as exc:
-            raise InstanceError(src / "ground_truth.mp4", exc.reason) from None
-        if meta.num_frames is not None and meta.num_frames != video.shape[0]:
-            raise InstanceError(src / METADATA, f"entry 'num_frames' is {meta.num_frames} but ground_truth.mp4 has {video.shape[0]} frames", field="num_frames")
+    video = _read_ground_truth(src, meta) if ground_truth else None
     metadata = {k: v for k, v in raw.items() if k != "prompt"}
     return TaskFolder(src, first, meta, metadata, text, video)
+
+
+def _read_ground_truth(src: Path, meta: TaskMetadata) -> Optional[np.ndarray]:
+    """``ground_truth.mp4`` if the folder has one, checked against the metadata's ``num_frames``."""
+    if not (src / "ground_truth.mp4").exists():
+        return None
+    try:
+        video = read_video(src / "ground_truth.mp4")
+    except VideoReadError as exc:
+        raise InstanceError(src / "ground_truth.mp4", exc.reason) from None
+    if meta.num_frames is not None and meta.num_frames != video.shape[0]:
+        raise InstanceError(src / METADATA, f"entry 'num_frames' is {meta.num_frames} but ground_truth.mp4 has {video.shape[0]} frames", field="num_frames")
+    return video
+
+
+def task_input(folder: str | os.PathLike, caption: str | None = None, num_frames: int | None = None):
+    """A task folder as a video model's task (:class:`~rulec.runtime.optimize.reasoner.TaskInput`).
+
+    ``caption``: ``None`` the folder's instruction (``prompt.txt``; a video
+    model is told the task, as in ``rulec bench``), ``"plan"`` its metadata's
+    ``plan_caption``, ``"none"`` empty, anything else is the caption itself. The length is
+    ``num_frames``, else the metadata's, else the ground truth's (decoded only then), else
+    the suite's default. Raises :class:`InstanceError` for a folder it cannot use and
+    ValueError for a length beyond ``RULEC_MAX_VIDEO_FRAMES``.
+    """
+    from rulec.runtime.optimize.reasoner import TaskInput
+    from rulec.runtime.tasks.world import NUM_FRAMES
+
+    src = Path(folder)
+    if not src.is_dir():
+        raise InstanceError(src, "task folder not found")
+    task = load_task_folder(src)
+    if caption is None:
+        text = task.prompt or ""
+    elif caption == "plan":
+        task.require("plan_caption")
+        text = task.meta.plan_caption
+    elif caption == "none":
+        text = ""
+    else:
+        text = caption
+    frames = num_frames or task.meta.num_frames
+    if frames is None:
+        truth = _read_ground_truth(src, task.meta)
+        frames = NUM_FRAMES if truth is None else int(truth.shape[0])
+    limit = input_limit("MAX_VIDEO_FRAMES")
+    if not 1 <= frames <= limit:
+        raise ValueError(f"the video length must lie in 1..{limit} frames (RULEC_MAX_VIDEO_FRAMES), got {frames}")
+    return TaskInput.from_image(task.first_frame, text, frames)
 
 
 def _png(path: Path, image: np.ndarray) -> None:

@@ -174,8 +174,7 @@ def _folder(rng: random.Random, work: Path, template: Path) -> None:
     """A whole instance folder with one or two files spoiled, through load_instance and rulec run's loader."""
     import shutil
 
-    from rulec.cli.run import RunInputError, load_task
-    from rulec.runtime.tasks.folder import InstanceError, load_instance
+    from rulec.runtime.tasks.folder import InstanceError, load_instance, task_input
 
     folder = work / "navigate_00000"
     shutil.rmtree(folder, ignore_errors=True)
@@ -203,8 +202,8 @@ def _folder(rng: random.Random, work: Path, template: Path) -> None:
     except InstanceError:
         pass
     try:
-        load_task(folder, rng.choice([None, "plan"]), None)
-    except RunInputError:
+        task_input(folder, rng.choice([None, "plan"]))
+    except InstanceError:
         pass
 
 
