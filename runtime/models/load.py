@@ -9,8 +9,10 @@ or a folder / ``.safetensors`` file of either embedded model. One function, so
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from rulec.runtime.optimize.reasoner import Reasoner
+if TYPE_CHECKING:  # the names below are read by command-line modules that must not import torch
+    from rulec.runtime.optimize.reasoner import Reasoner
 
 EMBEDDED = ("latent", "pixel")
 DEFAULT = "latent"

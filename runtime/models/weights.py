@@ -94,3 +94,8 @@ def load_model(path: str | Path | None, default_folder: Path, stem: str, config_
         )
     model.eval()
     return model
+
+
+def num_parameters(model: torch.nn.Module) -> int:
+    """The model's parameter count (what the trainers report)."""
+    return sum(p.numel() for p in model.parameters())

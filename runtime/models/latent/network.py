@@ -25,7 +25,7 @@ from torch import nn
 
 from rulec.runtime.tasks import world
 from rulec.runtime.models.latent.scene import DESCRIPTOR_DIM, MAX_OBJECTS
-from rulec.runtime.models.pixel.network import VOCAB, CaptionEncoder, tiny_wan_kwargs, tokenize
+from rulec.runtime.models.pixel.network import VOCAB, CaptionedWan, tiny_wan_kwargs
 from rulec.runtime.models.weights import ASSETS, config_to_json, load_model, save_model
 
 STEM = "latent_vgm"
@@ -60,22 +60,14 @@ class LatentConfig:
         return config_to_json(self)
 
 
-class LatentVGM(nn.Module):
+class LatentVGM(CaptionedWan):
     """Transformer + caption encoder + image-patch projection; ``denoise`` predicts the clean latent."""
 
     def __init__(self, config: LatentConfig):
-        super().__init__()
-        from diffusers import WanTransformer3DModel
-
-        self.config = config
-        self.transformer = WanTransformer3DModel(**config.wan_kwargs())
-        self.caption_encoder = CaptionEncoder(len(config.vocab), config.text_len, config.text_dim)
+        super().__init__(config)
         patches = (config.image_size // config.image_patch) ** 2
         self.image_proj = nn.Linear(3 * config.image_patch**2, config.text_dim)
         self.image_pos = nn.Parameter(torch.randn(patches, config.text_dim) * 0.1)
-
-    def caption_ids(self, captions: list[str]) -> torch.Tensor:
-        return torch.tensor([tokenize(c, self.config.vocab, self.config.text_len) for c in captions])
 
     def context(self, image: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
         """Cross-attention context (B, L + P, text_dim): caption words, then task-image patches.
@@ -100,10 +92,6 @@ def first_frame_latent(batch: int, frames: int, slots: int, dtype=torch.float32)
     """Frame 0 of every track: no offset, visible. ``(B, 3, 1, 1, K)``."""
     z = torch.zeros(batch, LATENT_CHANNELS, 1, 1, slots, dtype=dtype)
     return torch.cat([z[:, :2], torch.ones_like(z[:, 2:])], dim=1)
-
-
-def num_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
 
 
 def save(model: LatentVGM, folder: str | Path, state_dict: dict[str, torch.Tensor] | None = None) -> None:

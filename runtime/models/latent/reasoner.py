@@ -8,20 +8,17 @@ video, so nothing about the latent travels through a side channel.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import torch
 
+from rulec.runtime.models.embedded import EmbeddedReasoner, euler_sample
 from rulec.runtime.models.latent import network as latent_model
-
 from rulec.runtime.models.latent import render as latent_render
-
 from rulec.runtime.models.latent import scene as latent_scene
 from rulec.runtime.models.latent.network import LATENT_CHANNELS, LatentConfig, LatentVGM, first_frame_latent
-from rulec.runtime.optimize.reasoner import Reasoner, TaskInput
+from rulec.runtime.optimize.reasoner import TaskInput
 
 
 def initial_noise(batch: int, frames: int, slots: int, seed: int) -> torch.Tensor:
@@ -39,31 +36,14 @@ def sample_latents(
     num_steps: int,
     grad_steps: int = 0,
 ) -> torch.Tensor:
-    """Latents ``(B, 3, T, 1, K)``: Euler steps of diffusers' ``FlowMatchEulerDiscreteScheduler``,
-    frame 0 (no offset, visible) re-imposed after every step, autograd through the last
-    ``grad_steps`` steps only."""
-    from diffusers import FlowMatchEulerDiscreteScheduler
-
-    if num_steps < 1:
-        raise ValueError(f"num_steps must be >= 1, got {num_steps}")
-    if not 0 <= grad_steps <= num_steps:
-        raise ValueError(f"grad_steps must be in [0, num_steps={num_steps}], got {grad_steps}")
+    """Latents ``(B, 3, T, 1, K)`` (:func:`~rulec.runtime.models.embedded.euler_sample`), frame 0
+    (no offset, visible) re-imposed after every step."""
     b, k = descriptors.shape[0], descriptors.shape[1]
     t = model.config.num_frames
     dtype = next(model.parameters()).dtype
-    scheduler = FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=1.0)
-    scheduler.set_timesteps(num_steps)
-    sigmas = scheduler.sigmas.to(dtype)
-    start = first_frame_latent(b, t, k, dtype)
-    x = initial_noise(b, t, k, seed).to(dtype)
-    x = torch.cat([start, x[:, :, 1:]], dim=2)
-    for i, timestep in enumerate(scheduler.timesteps):
-        with contextlib.nullcontext() if i >= num_steps - grad_steps else torch.no_grad():
-            x0 = model.denoise(x, sigmas[i].expand(b), descriptors, context)
-            velocity = (x - x0) / sigmas[i]
-            x = scheduler.step(velocity, timestep, x, return_dict=False)[0]
-            x = torch.cat([start, x[:, :, 1:]], dim=2)
-    return x
+    noise = initial_noise(b, t, k, seed).to(dtype)
+    return euler_sample(noise, first_frame_latent(b, t, k, dtype), lambda x, sigma: model.denoise(x, sigma, descriptors, context),
+                        num_steps=num_steps, grad_steps=grad_steps)
 
 
 @dataclass
@@ -81,31 +61,15 @@ def to_image(first_frame: torch.Tensor) -> np.ndarray:
     return to_uint8(first_frame)
 
 
-class LatentReasoner(Reasoner):
+class LatentReasoner(EmbeddedReasoner):
     """The embedded object-centric VGM behind the :class:`Reasoner` interface.
 
-    Base weights are frozen; test-time optimization adds a peft LoRA to ``transformer``.
     Any frame size works: the scene is encoded and rendered at the task's own resolution.
     """
 
-    def __init__(self, model: LatentVGM):
-        self.model = model.eval()
-        self.model.requires_grad_(False)
-        self.transformer = model.transformer
-        self.default_steps = int(model.config.default_steps)
-
-    @classmethod
-    def load(cls, path: str | Path | None = None) -> LatentReasoner:
-        """The shipped weights (``path=None``) or a folder / ``.safetensors`` file (ModelLoadError if invalid)."""
-        return cls(latent_model.load(path))
-
-    @classmethod
-    def random_init(cls, seed: int = 0, config: LatentConfig | None = None) -> LatentReasoner:
-        """An untrained model of the same architecture (for tests)."""
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            model = LatentVGM(config or LatentConfig())
-        return cls(model)
+    network_load = staticmethod(latent_model.load)
+    network_class = LatentVGM
+    config_class = LatentConfig
 
     def encode(self, task: TaskInput) -> dict[str, torch.Tensor]:
         """The task's scene, batched (batch 1), plus the model's cross-attention context."""
@@ -122,10 +86,9 @@ class LatentReasoner(Reasoner):
         """The batched scene and a sampled latent for it (the one place both renders start from)."""
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        steps = self.default_steps if num_steps is None else int(num_steps)
         scene = {k: v.expand(batch_size, *v.shape[1:]) for k, v in self.encode(task).items()}
         latent = sample_latents(self.model, scene["descriptors"], scene["context"], seed=seed,
-                                num_steps=steps, grad_steps=grad_steps)
+                                num_steps=self._steps(num_steps), grad_steps=grad_steps)
         return scene, latent
 
     def generate(self, task: TaskInput, *, seed: int, num_steps: int | None = None, grad_steps: int = 0,

@@ -23,17 +23,13 @@ import numpy as np
 import torch
 
 from rulec.frames import to_float
-from rulec.runtime.models import clips
-
+from rulec.runtime.models import clips, train_loop
 from rulec.runtime.models.latent import render as latent_render
-
 from rulec.runtime.models.latent import scene as latent_scene
-
-from rulec.runtime.models import train_loop
-
 from rulec.runtime.tasks import world
-from rulec.runtime.models.latent.network import ASSETS, STEM, LatentConfig, LatentVGM, first_frame_latent, load, num_parameters, save
+from rulec.runtime.models.latent.network import ASSETS, STEM, LatentConfig, LatentVGM, first_frame_latent, load, save
 from rulec.runtime.models.pixel.train import HELD_OUT_SEED_BASE, load_state, save_state
+from rulec.runtime.models.weights import num_parameters
 
 DEFAULT_STATE = Path("/tmp/rulec_latent_vgm/state.safetensors")
 #: Share of captioned clips whose caption becomes a direction-free instruction.
@@ -123,12 +119,8 @@ def train(args: argparse.Namespace) -> int:
         opt.load_state_dict(opt_sd)
         step, wall = int(meta["step"]), float(meta["wall"])
     elif args.resume:  # a fresh machine: continue from the shipped EMA weights
-        shipped = load(out if (out / f"{STEM}.safetensors").exists() else None)
-        model.load_state_dict(shipped.state_dict())
-        info = shipped.config.training or {}
-        step, wall = int(info.get("steps", 0)), float(info.get("train_minutes", 0.0)) * 60
+        _, step, wall = train_loop.start_from_shipped(model, load, out, f"{STEM}.safetensors", state_path)
         ema_sd, meta = None, {"ema_step": step}
-        print(f"no state at {state_path}: starting from the shipped weights (fresh optimizer)", flush=True)
     else:
         ema_sd, meta = None, {}
     ema = EMAModel(model.parameters(), decay=args.ema, use_ema_warmup=True, power=0.75)
@@ -162,21 +154,8 @@ def train(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--steps", type=int, default=6000)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--warmup", type=int, default=100)
-    p.add_argument("--ema", type=float, default=0.999)
-    p.add_argument("--max-minutes", type=float, default=30.0)
-    p.add_argument("--ckpt-every", type=int, default=250)
-    p.add_argument("--log-every", type=int, default=25)
-    p.add_argument("--threads", type=int, default=2)
-    p.add_argument("--out", default=str(ASSETS))
-    p.add_argument("--state", default=str(DEFAULT_STATE))
-    p.add_argument("--resume", action="store_true")
-    return p
+    return train_loop.parser(__doc__.split("\n")[0], steps=6000, batch=64, warmup=100, ema=0.999, max_minutes=30.0,
+                             ckpt_every=250, log_every=25, threads=2, out=ASSETS, state=DEFAULT_STATE)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -114,10 +114,11 @@ class CaptionEncoder(nn.Module):
         return self.words(ids) + self.positions
 
 
-class ToyVGM(nn.Module):
-    """The transformer plus its caption encoder; ``denoise`` predicts the clean video."""
+class CaptionedWan(nn.Module):
+    """A ``WanTransformer3DModel`` and a closed-vocabulary caption encoder: what both embedded
+    networks are built from (their ``config`` says the sizes, the vocabulary and ``wan_kwargs``)."""
 
-    def __init__(self, config: ToyConfig):
+    def __init__(self, config):
         super().__init__()
         from diffusers import WanTransformer3DModel
 
@@ -127,6 +128,10 @@ class ToyVGM(nn.Module):
 
     def caption_ids(self, captions: list[str]) -> torch.Tensor:
         return torch.tensor([tokenize(c, self.config.vocab, self.config.text_len) for c in captions])
+
+
+class ToyVGM(CaptionedWan):
+    """The transformer plus its caption encoder; ``denoise`` predicts the clean video."""
 
     def denoise(self, x_t: torch.Tensor, sigma: torch.Tensor, first: torch.Tensor, ids: torch.Tensor) -> torch.Tensor:
         """Predicted clean video, model space [-1, 1].
@@ -142,10 +147,6 @@ class ToyVGM(nn.Module):
         text = self.caption_encoder(ids.to(x_t.device))
         out = self.transformer(inp, timestep=sigma * 1000.0, encoder_hidden_states=text, return_dict=False)[0]
         return first_v + out
-
-
-def num_parameters(model: nn.Module) -> int:
-    return sum(p.numel() for p in model.parameters())
 
 
 STEM = WEIGHTS_FILE.removesuffix(".safetensors")

@@ -6,14 +6,12 @@ test-time optimization all sample the same way.
 
 from __future__ import annotations
 
-import contextlib
-from pathlib import Path
-
 import torch
 
+from rulec.runtime.models.embedded import EmbeddedReasoner, euler_sample
 from rulec.runtime.models.pixel import network as toy_model
-from rulec.runtime.optimize.reasoner import Reasoner, TaskInput
-from rulec.runtime.models.pixel.network import ToyVGM
+from rulec.runtime.models.pixel.network import ToyConfig, ToyVGM
+from rulec.runtime.optimize.reasoner import TaskInput
 
 
 def initial_noise(batch: int, frames: int, size: int, seed: int) -> torch.Tensor:
@@ -35,18 +33,11 @@ def sample_videos(
 ) -> torch.Tensor:
     """Videos (B, T, 3, H, W) in [0, 1] starting from ``first_frame`` (B, 3, H, W) in [0, 1].
 
-    Euler steps of diffusers' ``FlowMatchEulerDiscreteScheduler``; the first frame is
-    re-imposed after every step, and autograd records only the last ``grad_steps`` steps.
-    ``guidance`` > 1 is classifier-free guidance on the caption (the model trained with 20%
-    empty captions): x0 = x0(empty) + guidance * (x0(caption) - x0(empty)), at twice the
+    Euler steps (:func:`~rulec.runtime.models.embedded.euler_sample`) with the first frame
+    re-imposed after every step. ``guidance`` > 1 is classifier-free guidance on the caption
+    (the model trained with 20% empty captions): x0 = x0(empty) + guidance * (x0(caption) - x0(empty)), at twice the
     transformer evaluations per step.
     """
-    from diffusers import FlowMatchEulerDiscreteScheduler
-
-    if num_steps < 1:
-        raise ValueError(f"num_steps must be >= 1, got {num_steps}")
-    if not 0 <= grad_steps <= num_steps:
-        raise ValueError(f"grad_steps must be in [0, num_steps={num_steps}], got {grad_steps}")
     b, c, h, w = first_frame.shape
     if c != 3 or h != w:
         raise ValueError(f"first_frame must be (B, 3, H, H), got {tuple(first_frame.shape)}")
@@ -60,56 +51,25 @@ def sample_videos(
     ids = model.caption_ids(captions)
     empty = model.caption_ids([""] * b) if guidance != 1.0 else None
 
-    scheduler = FlowMatchEulerDiscreteScheduler(num_train_timesteps=1000, shift=1.0)
-    scheduler.set_timesteps(num_steps)
-    sigmas = scheduler.sigmas.to(param.dtype)
+    def denoise(x: torch.Tensor, sigma: torch.Tensor) -> torch.Tensor:
+        x0 = model.denoise(x, sigma, first, ids)
+        if empty is None:
+            return x0
+        x0_empty = model.denoise(x, sigma, first, empty)
+        return x0_empty + guidance * (x0 - x0_empty)
 
-    x = initial_noise(b, t_frames, h, seed).to(param.dtype)
-    x = torch.cat([first.unsqueeze(2), x[:, :, 1:]], dim=2)
-    for i, t in enumerate(scheduler.timesteps):
-        track = i >= num_steps - grad_steps
-        ctx = contextlib.nullcontext() if track else torch.no_grad()
-        with ctx:
-            sigma = sigmas[i].expand(b)
-            x0 = model.denoise(x, sigma, first, ids)
-            if empty is not None:
-                x0_empty = model.denoise(x, sigma, first, empty)
-                x0 = x0_empty + guidance * (x0 - x0_empty)
-            velocity = (x - x0) / sigmas[i]
-            x = scheduler.step(velocity, t, x, return_dict=False)[0]
-            x = torch.cat([first.unsqueeze(2), x[:, :, 1:]], dim=2)
+    noise = initial_noise(b, t_frames, h, seed).to(param.dtype)
+    x = euler_sample(noise, first.unsqueeze(2), denoise, num_steps=num_steps, grad_steps=grad_steps)
     video = ((x + 1.0) / 2.0).clamp(0.0, 1.0)
     return video.permute(0, 2, 1, 3, 4)  # (B, T, 3, H, W)
 
 
-class ToyReasoner(Reasoner):
-    """The embedded tiny VGM behind the :class:`Reasoner` interface.
+class ToyReasoner(EmbeddedReasoner):
+    """The embedded tiny pixel-space VGM behind the :class:`Reasoner` interface."""
 
-    The base weights are frozen (``requires_grad=False``); test-time optimization adds a
-    peft LoRA to ``transformer`` (a diffusers ``WanTransformer3DModel``).
-    """
-
-    def __init__(self, model: ToyVGM):
-        self.model = model.eval()
-        self.model.requires_grad_(False)
-        self.transformer = model.transformer
-        self.default_steps = int(model.config.default_steps)
-
-    @classmethod
-    def load(cls, path: str | Path | None = None) -> ToyReasoner:
-        """The shipped weights (``path=None``) or a folder / ``.safetensors`` file.
-
-        Raises :class:`~rulec.runtime.models.pixel.network.ToyModelError` for a missing or invalid path.
-        """
-        return cls(toy_model.load(path))
-
-    @classmethod
-    def random_init(cls, seed: int = 0) -> ToyReasoner:
-        """An untrained model of the same architecture (for tests)."""
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
-            model = ToyVGM(toy_model.ToyConfig())
-        return cls(model)
+    network_load = staticmethod(toy_model.load)
+    network_class = ToyVGM
+    config_class = ToyConfig
 
     def sample(
         self,
@@ -128,9 +88,8 @@ class ToyReasoner(Reasoner):
             raise ValueError(f"the toy model needs a (3, {size}, {size}) first frame, got {tuple(first.shape)}")
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
-        steps = self.default_steps if num_steps is None else int(num_steps)
         batch = first.unsqueeze(0).expand(batch_size, -1, -1, -1)
         return sample_videos(
-            self.model, batch, [task.caption] * batch_size, seed=seed, num_steps=steps,
+            self.model, batch, [task.caption] * batch_size, seed=seed, num_steps=self._steps(num_steps),
             grad_steps=grad_steps, num_frames=task.num_frames,
         )

@@ -23,10 +23,9 @@ import numpy as np
 import torch
 
 from rulec.frames import to_float, to_uint8
-from rulec.runtime.models import clips
-
-from rulec.runtime.models import train_loop
-from rulec.runtime.models.pixel.network import ASSETS, WEIGHTS_FILE, ToyConfig, ToyVGM, load, num_parameters, save
+from rulec.runtime.models import clips, train_loop
+from rulec.runtime.models.pixel.network import ASSETS, WEIGHTS_FILE, ToyConfig, ToyVGM, load, save
+from rulec.runtime.models.weights import num_parameters
 
 DEFAULT_STATE = Path("/tmp/rulec_toy_vgm/state.safetensors")
 #: Clip seeds used for training are below this; held-out evaluation seeds start here.
@@ -133,13 +132,9 @@ def train(args: argparse.Namespace) -> int:
         step, wall = int(meta["step"]), float(meta["wall"])
         history = meta.get("history", [[0, "v"]]) + [[step, args.loss]]
     elif args.resume:  # no state file (a fresh machine): continue from the shipped EMA weights
-        shipped = load(Path(args.out) if (Path(args.out) / WEIGHTS_FILE).exists() else None)
-        model.load_state_dict(shipped.state_dict())
+        info, step, wall = train_loop.start_from_shipped(model, load, out, WEIGHTS_FILE, state_path)
         ema = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        info = shipped.config.training or {}
-        step, wall = int(info.get("steps", 0)), float(info.get("train_minutes", 0.0)) * 60
         history = [list(r) for r in info.get("loss_runs", [[0, "v"]])] + [[step, args.loss]]
-        print(f"no state at {state_path}: starting from the shipped weights (fresh optimizer)", flush=True)
     if args.resume:
         print(f"resumed at step {step} ({wall / 60:.1f} min trained)", flush=True)
     print(f"toy VGM: {num_parameters(model):,} parameters; training to step {args.steps}, "
@@ -179,20 +174,8 @@ def train(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--steps", type=int, default=3000)
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--batch", type=int, default=16)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--warmup", type=int, default=50)
-    p.add_argument("--ema", type=float, default=0.995)
-    p.add_argument("--max-minutes", type=float, default=80.0)
-    p.add_argument("--ckpt-every", type=int, default=100)
-    p.add_argument("--log-every", type=int, default=10)
-    p.add_argument("--threads", type=int, default=1)
-    p.add_argument("--out", default=str(ASSETS))
-    p.add_argument("--state", default=str(DEFAULT_STATE))
-    p.add_argument("--resume", action="store_true")
+    p = train_loop.parser(__doc__.split("\n")[0], steps=3000, batch=16, warmup=50, ema=0.995, max_minutes=80.0,
+                          ckpt_every=100, log_every=10, threads=1, out=ASSETS, state=DEFAULT_STATE)
     p.add_argument("--loss", choices=("x0", "v"), default="x0", help="loss space (see loss_fn)")
     p.add_argument("--no-filmstrips", dest="filmstrips", action="store_false")
     return p
