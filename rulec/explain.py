@@ -17,7 +17,7 @@ What is drawn, for the HTML page and the PNG alike:
 
 ``.html`` is one self-contained page that fits the browser window (no sideways scrolling
 from 1400 px down to laptop widths; the legend stays pinned on top); ``.png`` is one
-picture laid out at 1 image pixel per screen pixel (frames of 150+ px, text of 15+ px).
+picture laid out at 1 image pixel per screen pixel (frames of 150+ px, text of 13+ px).
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ class RuleView:
 class Explained:
     """Everything the report draws, taken from a check result."""
 
-    source: str
+    source: str  # what was judged: "RULES on VIDEO" (or the rules file's name)
     passed: bool
     frames: np.ndarray  # (T, H, W, 3) uint8
     things: list[Thing]
@@ -190,8 +190,8 @@ def _row(value, num_frames: int) -> np.ndarray:
     return np.broadcast_to(arr, (num_frames,)).copy() if arr.size == 1 else arr[:num_frames].copy()
 
 
-def explain(result: CheckResult) -> Explained:
-    """What the report shows, from a check that kept its frames."""
+def explain(result: CheckResult, video: str | Path | None = None) -> Explained:
+    """What the report shows, from a check that kept its frames (``video``: its name, for the title)."""
     if result.frames is None:
         raise ValueError("a visual report needs the video's frames: check with keep_frames=True")
     frames, compiled, report = result.frames, result.compiled, result.report
@@ -227,7 +227,8 @@ def explain(result: CheckResult) -> Explained:
                 view.worst = min(view.failed, key=lambda t: float(trace[t]))
                 view.starts = [run[0] for run in _runs(view.failed)][:3]
         rules.append(view)
-    return Explained(compiled.source_name, bool(report.passed[0]), frames, things, rules)
+    source = compiled.source_name + (f" on {Path(video).name}" if video is not None else "")
+    return Explained(source, bool(report.passed[0]), frames, things, rules)
 
 
 # ---------------------------------------------------------------------- frames
@@ -390,14 +391,14 @@ def _legend_handles():
     return cased, Line2D, Patch
 
 
-def render_figure(result: CheckResult):
+def render_figure(result: CheckResult, video: str | Path | None = None):
     """The PNG report as a matplotlib figure, laid out in pixels at 100 dpi (1 px per px when saved at that dpi)."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    ex = explain(result)
+    ex = explain(result, video)
     num_frames = ex.num_frames
     dpi, margin, gap = 100, 24, 12
     shown = _strip_frames(ex, _PNG_STRIP, _PNG_STRIP)
@@ -525,7 +526,7 @@ th,td{padding:.3rem .6rem;text-align:left;border-bottom:1px solid #ddd;vertical-
 td{overflow-wrap:break-word}
 td.pass{color:#2e7d32;font-weight:700}td.fail{color:#d50000;font-weight:700}
 code{font-size:.9em;overflow-wrap:anywhere}
-.strip{display:grid;grid-template-columns:repeat(auto-fill,minmax(175px,1fr));gap:.6rem}
+.strip{display:grid;grid-template-columns:repeat(auto-fill,minmax(150px,1fr));gap:.6rem}
 .zooms{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,330px),1fr));gap:1rem}
 figure{margin:0;min-width:0}
 figure img{width:100%;image-rendering:pixelated;border:3px solid #546e7a;background:#546e7a}
@@ -588,9 +589,9 @@ def _figure(ex: Explained, t: int, size: int, notes: list[str] | None = None) ->
             f'<figcaption><b>frame {t}</b>{why}</figcaption></figure>')
 
 
-def render_html(result: CheckResult) -> str:
+def render_html(result: CheckResult, video: str | Path | None = None) -> str:
     """The HTML report: one self-contained page (images inline)."""
-    ex = explain(result)
+    ex = explain(result, video)
     num_frames = ex.num_frames
     verdict = "PASS" if ex.passed else "FAIL"
     npass = sum(r.passed for r in ex.rules)
@@ -632,7 +633,7 @@ def render_html(result: CheckResult) -> str:
     rule_rows = []
     for r in ex.rules:
         outer = f"dashed: the condition inside <code>{r.outer}</code>" if r.body is not None else "no outer temporal operator: the curve is the formula itself"
-        window = "" if r.window == (0, num_frames) else f"; window frames {r.window[0]}-{r.window[1] - 1} (grey: outside)"
+        window = "" if r.window == (0, num_frames) else f"; window frames {r.window[0]}-{r.window[1] - 1} (hatched: outside it)"
         rule_rows.append(
             f'<div class="rule" id="{r.anchor}" data-rule="{html.escape(r.name)}"><h3>{html.escape(r.kind)} <b>{html.escape(r.name)}</b>: '
             f'<span class="badge {"pass" if r.passed else "fail"}">{_verdict_text(r)}</span> robustness {r.robustness:+.3f}; '
@@ -646,15 +647,16 @@ def render_html(result: CheckResult) -> str:
             f"<body>{header}<main>{table}{strip}{zooms}{rules}</main></body></html>")
 
 
-def write_report(result: CheckResult, out: str | Path) -> Path:
-    """Write the report as ``.png`` or ``.html`` (chosen by the suffix)."""
+def write_report(result: CheckResult, out: str | Path, video: str | Path | None = None) -> Path:
+    """Write the report as ``.png`` or ``.html`` (chosen by the suffix); ``video``, the judged
+    file, is named in the title when given."""
     out = Path(out)
     if out.suffix.lower() == ".png":
         import matplotlib.pyplot as plt
 
-        fig = render_figure(result)
+        fig = render_figure(result, video)
         fig.savefig(out, format="png", dpi=100)
         plt.close(fig)
         return out
-    out.write_text(render_html(result), encoding="utf-8")
+    out.write_text(render_html(result, video), encoding="utf-8")
     return out
