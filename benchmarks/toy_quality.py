@@ -151,7 +151,7 @@ def run(args: argparse.Namespace) -> dict:
         "families": rows,
     }
     if args.filmstrip:
-        _filmstrip(film, Path(args.filmstrip))
+        _filmstrip(film, Path(args.filmstrip), args.model or "latent")
     return figures
 
 
@@ -164,17 +164,18 @@ def _angle_gap(a: str, b: str) -> float:
     return min(g, 360 - g)
 
 
-def _filmstrip(film, path: Path) -> None:
-    """Rows per family: the prompt-captioned sample and the direction-captioned one, every other frame, labelled."""
+def _filmstrip(film, path: Path, model: str = "latent") -> None:
+    """Rows per family: the prompt-captioned sample and the direction-captioned one, every other
+    frame; each row named (family, caption), each column numbered, the model in the title."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     frames = list(range(0, 16, 2)) + [15]
-    fig, axes = plt.subplots(2 * len(film), len(frames), figsize=(1.25 * len(frames) + 1.5, 1.45 * 2 * len(film)), dpi=110)
+    fig, axes = plt.subplots(2 * len(film), len(frames), figsize=(1.25 * len(frames) + 1.9, 1.45 * 2 * len(film) + 0.5), dpi=110)
     for row, (fam, prompt, base, caption, directed) in enumerate(film):
-        for k, (video, label) in enumerate(((base, f"{fam}\nprompt"), (directed, f"{fam}\n'{caption.split(' moves ')[-1]}'"))):
+        for k, (video, label) in enumerate(((base, f"{fam}\ntask prompt"), (directed, f"{fam}\n'{caption.split(' moves ')[-1]}'"))):
             for col, t in enumerate(frames):
                 ax = axes[2 * row + k, col]
                 ax.imshow(video[t], interpolation="nearest")
@@ -182,11 +183,12 @@ def _filmstrip(film, path: Path) -> None:
                 for side in ax.spines.values():
                     side.set_color("#444444")
                 if col == 0:
-                    ax.set_ylabel(label, fontsize=8, rotation=0, ha="right", va="center")
+                    ax.set_ylabel(label, fontsize=10, rotation=0, ha="right", va="center")
                 if row == 0 and k == 0:
-                    ax.set_title(f"frame {t}", fontsize=8)
-    fig.suptitle("Embedded latent model, base samples (seed 0) on unseen task instances", fontsize=10)
-    fig.tight_layout()
+                    ax.set_title(f"frame {t}", fontsize=10)
+    name = Path(model).stem if model not in ("latent", "pixel") else f"embedded {model}"
+    fig.suptitle(f"{name} model: base samples (seed 0) on unseen task instances; rows: family and caption", fontsize=11)
+    fig.tight_layout(rect=(0, 0, 1, 0.985))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
 
