@@ -209,3 +209,39 @@ def test_tracks_and_outlines_are_bright_cores_on_a_dark_casing(broken):
     region = next(t for t in ex.regions if t.name == "drop")
     own = ex.frames[0][region.at(0)].mean(0)
     assert np.linalg.norm(np.array(_hex(region.colour)) - own) > 150  # not the pad's own colour
+
+
+def test_a_passing_video_marks_nothing(tmp_path):
+    result = check_file(RULES, TUTORIAL / "good.mp4")
+    parsed = _parse(render_html(result))
+    assert parsed.figures and all(f["classes"] == ["frame", "ok"] for f in parsed.figures)
+    assert {f["section"] for f in parsed.figures} == {"frames"}  # no enlarged failing frames
+    fig = render_figure(result)
+    assert not [ax for ax in fig.axes if ax.get_label().startswith("zoom ")]
+
+
+def test_long_large_videos_are_subsampled_keep_their_failing_frames_and_stay_legible():
+    from rulec import compile_rules
+    from rulec.check import check_frames
+    from rulec.runtime.video_io import read_video
+
+    frames = np.repeat(read_video(TUTORIAL / "broken.mp4").repeat(12, 1).repeat(12, 2), 5, axis=0)  # 80 x 384 x 384
+    result = check_frames(compile_rules(RULES, num_frames=len(frames)), frames)
+    ex = explain(result)
+    keys = set(ex.key_frames())
+    parsed = _parse(render_html(result))
+    strip = {f["frame"] for f in parsed.figures if f["section"] == "frames"}
+    assert 48 <= len(strip) < 80 and keys <= strip  # an even subsample plus every enlarged frame
+    assert {f["frame"] for f in parsed.figures if f["section"] == "failing"} == keys
+    fig = render_figure(result)
+    fig.canvas.draw()
+    shown = [ax for ax in fig.axes if ax.get_label().startswith("frame ")]
+    assert 16 <= len(shown) <= 16 + len(keys)
+    assert all(150 <= round(ax.get_window_extent().width) <= 200 for ax in shown)  # shrunk, not 384 px each
+    assert fig.get_size_inches()[0] * 100 <= 1600
+
+
+def test_a_report_needs_the_frames():
+    result = check_file(RULES, TUTORIAL / "broken.mp4", keep_frames=False)
+    with pytest.raises(ValueError, match="keep_frames=True"):
+        explain(result)
