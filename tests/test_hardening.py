@@ -105,11 +105,11 @@ def test_bad_metadata_in_tasks_score_and_bench_tasks(instance_dir, tmp_path, nam
 
 
 def test_num_frames_2_5_is_not_run_as_2_frames(instance_dir, tmp_path):
-    from rulec.runtime.tasks.folder import task_input
+    from rulec.runtime.tasks.folder import model_task
 
     folder = with_metadata(instance_dir, tmp_path / "t", patched(instance_dir, num_frames=2.5))
     with pytest.raises(InstanceError, match="num_frames"):
-        task_input(folder)
+        model_task(folder)
 
 
 def test_png_signature_then_random_bytes(instance_dir, tmp_path):

@@ -1,6 +1,6 @@
 """One method on one task folder, written to an output folder: the library behind ``rulec run``.
 
-:func:`run_task` reads the task (:func:`~rulec.runtime.tasks.folder.task_input`), compiles
+:func:`run_task` reads the task (:func:`~rulec.runtime.tasks.folder.model_task`), compiles
 its rules and loads the model; :func:`solve` samples the base video and runs the method;
 the video, the adapter and the reports go through :mod:`~rulec.runtime.optimize.outputs`
 (all or nothing). Every unusable input is one :class:`RunInputError` carrying the exit
@@ -132,17 +132,19 @@ def run_task(
 
     ``budget`` is TTO's step count (``max_steps``) or Best-of-N's N; ``options`` are
     :meth:`RunConfig.from_options` keywords (None: the default); ``caption`` and
-    ``num_frames`` as :func:`~rulec.runtime.tasks.folder.task_input` takes them.
+    ``num_frames`` as :func:`~rulec.runtime.tasks.folder.model_task` takes them.
     """
     from rulec.runtime.optimize.outputs import OutputConflict, check_writable
-    from rulec.runtime.tasks.folder import task_input
+    from rulec.runtime.optimize.reasoner import TaskInput
+    from rulec.runtime.tasks.folder import model_task
 
     if budget is not None and budget < (0 if method == "tto" else 1):
         raise RunInputError(f"--budget must be positive, got {budget}")
     try:
         check_method(method)
         config = RunConfig.from_options(**(options or {}), max_steps=budget if method == "tto" else None)
-        task = task_input(task_dir, caption, num_frames)
+        given = model_task(task_dir, caption, num_frames)
+        task = TaskInput.from_image(given.first_frame, given.caption, given.num_frames)
         check_writable(output_files(method, task.num_frames), out)  # before the run, not after it
     except ValueError as err:  # InstanceError and OutputConflict are ValueErrors
         raise RunInputError(str(err)) from None

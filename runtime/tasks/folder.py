@@ -26,6 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, Validat
 
 from rulec.runtime.input_limits import input_limit, json_nesting
 from rulec.runtime.tasks.base import Instance
+from rulec.runtime.tasks.world import NUM_FRAMES
 from rulec.runtime.video_io import VideoReadError, read_video, write_video
 from rulec.runtime.video_io import read_image as read_png
 
@@ -241,8 +242,18 @@ def _read_ground_truth(src: Path, meta: TaskMetadata) -> Optional[np.ndarray]:
     return video
 
 
-def task_input(folder: str | os.PathLike, caption: str | None = None, num_frames: int | None = None):
-    """A task folder as a video model's task (:class:`~rulec.runtime.optimize.reasoner.TaskInput`).
+@dataclass(frozen=True)
+class ModelTask:
+    """What a video model is given for a task folder: its first frame, a caption, a length.
+    (``TaskInput.from_image`` makes the model's tensor of it; the suite itself stays torch-free.)"""
+
+    first_frame: np.ndarray  # (H, W, 3) uint8
+    caption: str
+    num_frames: int
+
+
+def model_task(folder: str | os.PathLike, caption: str | None = None, num_frames: int | None = None) -> ModelTask:
+    """A task folder as a video model's task, every choice of ``rulec run`` made here.
 
     ``caption``: ``None`` the folder's instruction (``prompt.txt``; a video
     model is told the task, as in ``rulec bench``), ``"plan"`` its metadata's
@@ -251,9 +262,6 @@ def task_input(folder: str | os.PathLike, caption: str | None = None, num_frames
     the suite's default. Raises :class:`InstanceError` for a folder it cannot use and
     ValueError for a length beyond ``RULEC_MAX_VIDEO_FRAMES``.
     """
-    from rulec.runtime.optimize.reasoner import TaskInput
-    from rulec.runtime.tasks.world import NUM_FRAMES
-
     src = Path(folder)
     if not src.is_dir():
         raise InstanceError(src, "task folder not found")
@@ -274,7 +282,7 @@ def task_input(folder: str | os.PathLike, caption: str | None = None, num_frames
     limit = input_limit("MAX_VIDEO_FRAMES")
     if not 1 <= frames <= limit:
         raise ValueError(f"the video length must lie in 1..{limit} frames (RULEC_MAX_VIDEO_FRAMES), got {frames}")
-    return TaskInput.from_image(task.first_frame, text, frames)
+    return ModelTask(task.first_frame, text, frames)
 
 
 def _png(path: Path, image: np.ndarray) -> None:

@@ -174,7 +174,7 @@ def _folder(rng: random.Random, work: Path, template: Path) -> None:
     """A whole instance folder with one or two files spoiled, through load_instance and rulec run's loader."""
     import shutil
 
-    from rulec.runtime.tasks.folder import InstanceError, load_instance, task_input
+    from rulec.runtime.tasks.folder import InstanceError, load_instance, model_task
 
     folder = work / "navigate_00000"
     shutil.rmtree(folder, ignore_errors=True)
@@ -202,7 +202,7 @@ def _folder(rng: random.Random, work: Path, template: Path) -> None:
     except InstanceError:
         pass
     try:
-        task_input(folder, rng.choice([None, "plan"]))
+        model_task(folder, rng.choice([None, "plan"]))
     except InstanceError:
         pass
 
