@@ -633,7 +633,9 @@ def render_html(result: CheckResult, video: str | Path | None = None) -> str:
     rule_rows = []
     for r in ex.rules:
         outer = f"dashed: the condition inside <code>{r.outer}</code>" if r.body is not None else "no outer temporal operator: the curve is the formula itself"
-        window = "" if r.window == (0, num_frames) else f"; window frames {r.window[0]}-{r.window[1] - 1} (hatched: outside it)"
+        lo, hi = r.window
+        span = f"frame {lo}" if hi - lo == 1 else f"frames {lo}-{hi - 1}"
+        window = "" if r.window == (0, num_frames) else f"; it reads {span} (hatched: the others)"
         rule_rows.append(
             f'<div class="rule" id="{r.anchor}" data-rule="{html.escape(r.name)}"><h3>{html.escape(r.kind)} <b>{html.escape(r.name)}</b>: '
             f'<span class="badge {"pass" if r.passed else "fail"}">{_verdict_text(r)}</span> robustness {r.robustness:+.3f}; '
