@@ -37,8 +37,9 @@ def frames_to_tensor(frames: np.ndarray) -> torch.Tensor:
 
 
 def check_frames(compiled: CompiledRules, frames: np.ndarray) -> CheckResult:
-    """Exact verdicts of ``compiled`` on one video of uint8 frames."""
-    reward = compiled.to_reward(semantics="exact")
+    """Exact verdicts of ``compiled`` on one video of uint8 frames, every node's values kept
+    (a visual report draws the masks, so the video is never evaluated in chunks here)."""
+    reward = compiled.to_reward(semantics="exact", whole_pixels=None)
     with torch.no_grad():
         report = reward(frames_to_tensor(frames))
     return CheckResult(compiled, frames, report)

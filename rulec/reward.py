@@ -18,7 +18,9 @@ from typing import TYPE_CHECKING, Any
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
+from torch.utils.checkpoint import checkpoint
 
+from rulec.chunks import REWARD_CHUNK_PIXELS, WHOLE_VIDEO_PIXELS, chunk_bounds, chunk_frames_for, release_freed_memory, split_graph
 from rulec.diagnostics import Diagnostic, RulesError
 from rulec.primitives.detectors import ColourSpace
 from rulec.primitives.kernels import KERNELS
@@ -128,12 +130,17 @@ class RewardModule(nn.Module):
         vlm: nn.Module | None = None,
         hinge_margin: float = 0.25,
         hinge_sharpness: float = 8.0,
+        chunk_pixels: int = REWARD_CHUNK_PIXELS,
+        whole_pixels: int | None = WHOLE_VIDEO_PIXELS,
     ):
         super().__init__()
         self.compiled = compiled
         #: what the loss is computed under; with ``Exact()`` smooth values are the exact ones
         self.semantics = _semantics(semantics, beta)
         self.vlm = vlm
+        #: a video of more than ``whole_pixels`` pixels (B x T x H x W; None: no limit) is evaluated
+        #: in chunks of about ``chunk_pixels`` (:meth:`evaluate_in_chunks`)
+        self.chunk_pixels, self.whole_pixels = chunk_pixels, whole_pixels
         self.hinge_margin = hinge_margin
         self.hinge_sharpness = hinge_sharpness
 
@@ -220,6 +227,53 @@ class RewardModule(nn.Module):
                 values[node.id] = KERNELS[node.op](sem, *inputs.for_node(node), *args)
         return values
 
+    def evaluate_in_chunks(self, video: Tensor, start: Tensor, sem: Semantics, chunk_frames: int) -> dict[int, Tensor]:
+        """:meth:`evaluate` a chunk of frames at a time (:mod:`rulec.chunks`), for videos too large to
+        hold every node's masks at once. The values of every node but the frame-local masks are the
+        same as the whole video's; with gradients on, each chunk's frame-local part is checkpointed
+        (recomputed in backward), so memory is the video, its gradient and one chunk's masks."""
+        nodes = self.compiled.nodes
+        split = split_graph(self.compiled)
+        first = GraphInputs.of(start, start)  # static nodes read the first frame (box: its size)
+        static: dict[int, Tensor] = {}
+        for node in nodes:
+            if node.id in split.static:
+                static[node.id] = KERNELS[node.op](sem, *first.for_node(node), *node.arg_values(static))
+
+        def frame_local(frames: Tensor, context: int) -> tuple[Tensor, ...]:
+            release_freed_memory()  # the previous chunk's temporaries (also between recomputations in backward)
+            inputs, values = GraphInputs.of(frames, start), dict(static)
+            for node in nodes:
+                if node.id in split.local:
+                    values[node.id] = KERNELS[node.op](sem, *inputs.for_node(node), *node.arg_values(values))
+            return tuple(values[i][:, context:] for i in split.kept)
+
+        parts: list[tuple[Tensor, ...]] = []
+        # split (not slices): backward concatenates the chunks' gradients once, where each slice
+        # would add a zero-filled gradient of the whole video
+        pieces = video.split(chunk_frames, dim=1)
+        for k, ((_, _, context), piece) in enumerate(zip(chunk_bounds(video.shape[1], chunk_frames), pieces)):
+            frames = torch.cat([pieces[k - 1][:, -context:], piece], dim=1) if context else piece
+            if torch.is_grad_enabled() and frames.requires_grad:
+                parts.append(checkpoint(frame_local, frames, context, use_reentrant=False))
+            else:
+                parts.append(frame_local(frames, context))
+        values = dict(static)
+        values.update({i: torch.cat([p[k] for p in parts], dim=1) for k, i in enumerate(split.kept)})
+        for node in nodes:
+            if node.id not in values and node.id not in split.local:
+                values[node.id] = KERNELS[node.op](sem, *node.arg_values(values))
+        return values
+
+    def _chunk_frames(self, video: Tensor) -> int | None:
+        """Frames per chunk for this video, or None to evaluate it whole (small, or it uses ask())."""
+        b, t, _, h, w = video.shape
+        if self.whole_pixels is None or b * t * h * w <= self.whole_pixels:
+            return None
+        if any(n.op == "ask" for n in self.compiled.nodes):  # the VLM reads frames across the video
+            return None
+        return min(t, chunk_frames_for(h, w, b, self.chunk_pixels))
+
     def _at_zero(self, value: Tensor, batch: int) -> Tensor:
         return value[..., 0].expand(batch)
 
@@ -233,14 +287,19 @@ class RewardModule(nn.Module):
         self.validate(video)
         if start is None:
             start = video[:, :1]
-        inputs = GraphInputs.of(video, start.detach())
+        start = start.detach()
         batch, num_frames = video.shape[:2]
-        with torch.no_grad():
-            exact = self.evaluate(inputs, Exact())
-        if self.semantics.is_exact:
-            smooth = exact
+        sem = Smooth(beta) if beta and not self.semantics.is_exact else self.semantics
+        chunk_frames = self._chunk_frames(video)
+        if chunk_frames is None:
+            inputs = GraphInputs.of(video, start)
+            with torch.no_grad():
+                exact = self.evaluate(inputs, Exact())
+            smooth = exact if sem.is_exact else self.evaluate(inputs, sem)
         else:
-            smooth = self.evaluate(inputs, Smooth(beta) if beta else self.semantics)
+            with torch.no_grad():
+                exact = self.evaluate_in_chunks(video, start, Exact(), chunk_frames)
+            smooth = exact if sem.is_exact else self.evaluate_in_chunks(video, start, sem, chunk_frames)
         return self.report(exact, smooth, batch, num_frames)
 
     def report(self, exact: dict[int, Tensor], smooth: dict[int, Tensor], batch: int, num_frames: int) -> RewardReport:

@@ -1,13 +1,10 @@
 """Exact evaluation of a video streamed in chunks of frames: memory O(T + one chunk).
 
-The graph splits in two. *Frame-local* nodes (masks, and the measures and atoms that read
-masks or pixels) give frame t's value from frame t alone, or from frames t-1 and t
-(``speed``, ``moving``, ``still``); they run on one chunk at a time, with the previous
-chunk's last frame in front, and keep only their ``(B, T)`` per-frame values. *Signal*
-nodes (comparisons, logic, temporal operators) then run once on the assembled signals.
-*Static* nodes (``at start`` regions, ``box``, what is computed from them alone) run once
-on the first frame. The kernels are the ones :class:`rulec.reward.RewardModule` calls, so
-streamed verdicts are the whole-video verdicts (``tests/test_stream.py``).
+The graph is split as :mod:`rulec.chunks` says: static nodes run once on the first frame,
+frame-local nodes on one decoded chunk at a time (the previous chunk's last frame in
+front), keeping only their ``(B, n)`` values, and signal nodes once on the assembled
+signals. The kernels are the ones :class:`rulec.reward.RewardModule` calls, so streamed
+verdicts are the whole-video verdicts (``tests/test_stream.py``).
 
 Colour detectors read a lookup table instead of converting every pixel to Lab: each RGB
 triple is classified once, by the same :func:`rulec.primitives.detectors.color` kernel,
@@ -23,6 +20,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from rulec.chunks import chunk_frames_for, release_freed_memory, split_graph
 from rulec.ir import CompiledRules, Kind, Node, Ref
 from rulec.primitives.atoms import covered_pixels
 from rulec.primitives.detectors import color
@@ -31,28 +29,13 @@ from rulec.primitives.semantics import Exact
 from rulec.check import frames_to_tensor as to_tensor
 from rulec.reward import RewardModule, RewardReport
 
-#: Pixels per chunk (frames x height x width): about 2 MPixels, i.e. two 1024x1024 frames,
-#: keeps a chunk's masks and temporaries well below a few hundred MB.
-CHUNK_PIXELS = 1 << 21
-
 #: Detectors per lookup table: one bit each in a uint16 entry, whose top bit says "classified".
 _BITS = 15
 _KNOWN = np.uint16(1 << _BITS)
 
-def _release_freed_memory() -> None:
-    """Give freed heap pages back to the OS after a chunk (glibc keeps them otherwise: torch's
-    chunk-sized temporaries fall below glibc's raised mmap threshold, and the heap only grows)."""
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        pass
-
-
-def chunk_frames_for(height: int, width: int) -> int:
-    """Frames per chunk for frames of this size (at least 2, so a chunk always has a previous frame to reuse)."""
-    return max(2, CHUNK_PIXELS // max(1, height * width))
+def _colour_key(node: Node) -> tuple[str, float]:
+    """A colour detector's ``(hex, tol)``: detectors with the same key share one table bit."""
+    return node.arg("hex").value.lower(), float(node.arg("tol").value)
 
 
 class ColourTable:
@@ -115,16 +98,9 @@ class StreamingEvaluator:
         self.compiled = compiled
         self.reward = RewardModule(compiled, semantics="exact")
         nodes = compiled.nodes
-        self.static: set[int] = set()
-        self.local: set[int] = set()
-        for node in nodes:
-            refs = node.refs()
-            reads_pixels = bool(node.inputs) or any(nodes[r].kind == Kind.MASK for r in refs)
-            if (node.op == "box" or set(node.inputs) <= {"start"}) and all(r in self.static for r in refs) and (reads_pixels or node.kind == Kind.MASK):
-                self.static.add(node.id)
-            elif reads_pixels or node.kind == Kind.MASK:
-                self.local.add(node.id)
-        colours = sorted({(n.args[0].value.lower(), float(n.args[1].value)) for n in nodes if n.op == "color" and n.id in self.local})
+        split = split_graph(compiled)
+        self.static, self.local, self.kept = split.static, split.local, split.kept
+        colours = sorted({_colour_key(n) for n in nodes if n.op == "color" and n.id in self.local})
         self.colour_index = {c: i for i, c in enumerate(colours)}
         self.table = ColourTable(colours)
         readers = [n for n in nodes if n.id in self.local and "video" in n.inputs and n.op not in ("color", "box")]
@@ -132,11 +108,8 @@ class StreamingEvaluator:
         # When every pixel reader is ``unchanged`` over a frozen region, only that region's pixels
         # are converted to float (the kernel reads no others: :func:`covered_pixels`).
         self.gather = bool(readers) and all(
-            n.op == "unchanged" and isinstance(n.args[0], Ref) and n.args[0].node in self.static for n in readers)
+            n.op == "unchanged" and isinstance(n.arg("r"), Ref) and n.arg("r").node in self.static for n in readers)
         self.sem = Exact()
-
-    def _args(self, node: Node, values: dict[int, Tensor]) -> list:
-        return [values[a.node] if isinstance(a, Ref) else a.value for a in node.args]
 
     def run(self, chunks: Iterable[np.ndarray]) -> tuple[RewardReport, int]:
         """The exact report and the number of frames (:meth:`feed` then :meth:`finish`)."""
@@ -147,7 +120,7 @@ class StreamingEvaluator:
         """Reduce every chunk to per-frame signals; returns the number of frames seen."""
         sem = self.sem
         self._static: dict[int, Tensor] = {}
-        self._signals: dict[int, list[Tensor]] = {i: [] for i in self.local if self.compiled.nodes[i].kind != Kind.MASK}
+        self._signals: dict[int, list[Tensor]] = {i: [] for i in self.kept}
         previous: np.ndarray | None = None
         self.num_frames, self.size = 0, None
         with torch.no_grad():
@@ -159,14 +132,14 @@ class StreamingEvaluator:
                     inputs = {"video": self._start, "start": self._start}  # box reads the frame size only
                     for node in self.compiled.nodes:
                         if node.id in self.static:
-                            self._static[node.id] = KERNELS[node.op](sem, *(inputs[name] for name in node.inputs), *self._args(node, self._static))
+                            self._static[node.id] = KERNELS[node.op](sem, *(inputs[name] for name in node.inputs), *node.arg_values(self._static))
                     if self.gather:
                         self._gather_pixels(chunk[0])
                 frames = chunk if previous is None else np.concatenate([previous, chunk])
                 self._chunk(frames, 0 if previous is None else 1)
                 self.num_frames += chunk.shape[0]
                 previous = chunk[-1:]
-                _release_freed_memory()
+                release_freed_memory()
         if self.size is None:
             raise ValueError("no frames to evaluate")
         return self.num_frames
@@ -180,12 +153,12 @@ class StreamingEvaluator:
         with torch.no_grad():
             for node in self.compiled.nodes:
                 if node.id not in values and node.kind != Kind.MASK:
-                    values[node.id] = KERNELS[node.op](self.sem, *self._args(node, values))
+                    values[node.id] = KERNELS[node.op](self.sem, *node.arg_values(values))
         return self.reward.report(values, values, 1, self.num_frames)
 
     def _gather_pixels(self, first: np.ndarray) -> None:
         """For each frozen ``unchanged`` region, the pixels it covers (what the kernel reads of it)."""
-        regions = {n.args[0].node for n in self.compiled.nodes if n.id in self.local and n.op == "unchanged"}
+        regions = {n.arg("r").node for n in self.compiled.nodes if n.id in self.local and n.op == "unchanged"}
         self._covered = {}
         for r in regions:
             region = self._static[r]
@@ -207,14 +180,13 @@ class StreamingEvaluator:
             if node.id not in self.local:
                 continue
             if node.op == "color":
-                value = masks[self.colour_index[(node.args[0].value.lower(), float(node.args[1].value))]]
+                value = masks[self.colour_index[_colour_key(node)]]
             elif self.gather and node.op == "unchanged":
-                index, region, start = self._covered[node.args[0].node]
-                rest = [a.value for a in node.args[1:]]
-                value = KERNELS["unchanged"](self.sem, self._pixel_frame(frames, index), start, region, *rest)
+                index, region, start = self._covered[node.arg("r").node]
+                value = KERNELS["unchanged"](self.sem, self._pixel_frame(frames, index), start, region, node.arg("tol").value)
             else:
                 named = [video if name == "video" else self._start for name in node.inputs]
-                value = KERNELS[node.op](self.sem, *named, *self._args(node, values))
+                value = KERNELS[node.op](self.sem, *named, *node.arg_values(values))
             values[node.id] = value
             if node.id in self._signals:
                 self._signals[node.id].append(value[:, skip:])
