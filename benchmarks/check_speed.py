@@ -5,7 +5,7 @@
 Generates mp4 videos of anti-aliased shapes (a red disc walking to a green goal past black
 walls, a blue block drifting, a purple block still; lossless RGB H.264 via
 ``rulec.runtime.video_io.write_video``) at 1024x1024 x 64 frames, 256x256 x 64 and 256x256 x 16,
-and a 32x32 x 8 one for start-up. For each it prints the decode-only time (PyAV to RGB
+480x832 x 81 (a Wan 2.x video) and a 32x32 x 8 one for start-up. For each it prints the decode-only time (PyAV to RGB
 frames, in process: the floor), ``rulec check`` wall time and peak memory in a fresh
 process (VmHWM, best of ``--repeats``), the check time beyond start-up (minus the tiny
 video's check) and its ratio to the decode time; then the growth exponents of the check
@@ -50,10 +50,14 @@ def _paint(frame: np.ndarray, coverage: np.ndarray, rgb) -> None:
     frame += coverage[..., None] * (np.asarray(rgb, dtype=np.float32) - frame)
 
 
-def draw_video(size: int, frames: int) -> np.ndarray:
-    """``(frames, size, size, 3)`` uint8: anti-aliased discs and boxes (coverage from signed distances)."""
-    ys, xs = np.mgrid[0:size, 0:size].astype(np.float32) + 0.5
-    s = size / 64.0  # shapes are laid out on a 64-unit canvas
+def draw_video(size: int, frames: int, width: int | None = None) -> np.ndarray:
+    """``(frames, size, width or size, 3)`` uint8: anti-aliased discs and boxes (coverage from
+    signed distances), laid out on a 64-unit canvas centred in the frame."""
+    width = width or size
+    ys, xs = np.mgrid[0:size, 0:width].astype(np.float32) + 0.5
+    s = min(size, width) / 64.0
+    xs -= (width - 64 * s) / 2  # a wide frame keeps the scene's proportions, centred
+    ys -= (size - 64 * s) / 2
 
     def disc(cx, cy, r):
         return np.clip(r * s - np.hypot(xs - cx * s, ys - cy * s) + 0.5, 0, 1)
@@ -63,11 +67,11 @@ def draw_video(size: int, frames: int) -> np.ndarray:
         cover_y = np.clip(np.minimum(ys - y0 * s, y1 * s - ys) + 0.5, 0, 1)
         return cover_x * cover_y
 
-    scene = np.full((size, size, 3), WHITE, dtype=np.float32)
+    scene = np.full((size, width, 3), WHITE, dtype=np.float32)
     _paint(scene, rect(0.3, 20.3, 40.7, 23.7), BLACK)
     _paint(scene, rect(44.2, 40.2, 60.8, 56.8), GREEN)
     _paint(scene, rect(6.4, 4.4, 14.6, 12.6), PURPLE)
-    out = np.empty((frames, size, size, 3), dtype=np.uint8)
+    out = np.empty((frames, size, width, 3), dtype=np.uint8)
     for t in range(frames):
         a = t / max(frames - 1, 1)
         frame = scene.copy()
@@ -135,12 +139,13 @@ def main() -> None:
     args.out.mkdir(parents=True, exist_ok=True)
     rules = args.out / "bench.rules"
     rules.write_text(RULES)
-    sizes = [("tiny", 32, 8), ("256x256 x 16", 256, 16), ("256x256 x 64", 256, 64), ("1024x1024 x 64", 1024, 64)]
+    sizes = [("tiny", 32, 32, 8), ("256x256 x 16", 256, 256, 16), ("256x256 x 64", 256, 256, 64),
+             ("480x832 x 81", 480, 832, 81), ("1024x1024 x 64", 1024, 1024, 64)]
     rows = {}
-    for name, size, frames in sizes:
-        video = args.out / f"bench_{size}_{frames}.mp4"
+    for name, height, width, frames in sizes:
+        video = args.out / f"bench_{height}x{width}_{frames}.mp4"
         if not video.exists():
-            write_video(video, draw_video(size, frames))
+            write_video(video, draw_video(height, frames, width))
         decode = decode_seconds(video, args.repeats)
         wall, peak, code = check_run(rules, video, args.repeats)
         rows[name] = (decode, wall, peak, code)
