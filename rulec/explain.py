@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from rulec.check import CheckResult, frame_ranges
+from rulec.primitives.colours import hex_to_rgb
 
 #: Bright core colours of tracks and region outlines (each drawn on a dark casing).
 _PALETTE = ("#ff1f8e", "#00e5ff", "#ffea00", "#76ff03", "#ff6d00", "#e040fb", "#ffffff", "#2979ff")
@@ -233,7 +234,7 @@ def explain(result: CheckResult, video: str | Path | None = None) -> Explained:
 
 # ---------------------------------------------------------------------- frames
 def _rgb(colour: str) -> tuple[int, int, int]:
-    return tuple(int(colour[k:k + 2], 16) for k in (1, 3, 5))
+    return hex_to_rgb(colour)
 
 
 def frame_scale(shape: tuple[int, int], size: int) -> float:

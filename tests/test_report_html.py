@@ -18,6 +18,7 @@ import numpy as np
 import pytest
 
 from rulec.check import check_file
+from rulec.primitives.colours import hex_to_rgb
 from rulec.explain import _CASING, _PALETTE, draw_frame, explain, render_figure, render_html, write_report
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -184,7 +185,7 @@ def _luminance(rgb) -> float:
 
 
 def _hex(colour: str):
-    return tuple(int(colour[k:k + 2], 16) for k in (1, 3, 5))
+    return hex_to_rgb(colour)
 
 
 def test_tracks_and_outlines_are_bright_cores_on_a_dark_casing(broken):

@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from rulec.primitives.colours import hex_to_rgb  # the one '#rrggbb' parser (re-exported: world.hex_to_rgb)
+
 FRAME_SIZE = 32
 NUM_FRAMES = 16
 
@@ -38,14 +40,6 @@ PAD_COLOURS = ("green", "yellow", "blue", "orange", "cyan", "purple")
 BACKGROUND = "white"
 WALL = "black"
 AGENT_RADIUS = 2.5  # a disc about 5 px across
-
-
-def hex_to_rgb(hex_colour: str) -> tuple[int, int, int]:
-    """``"#e53935"`` -> ``(229, 57, 53)``."""
-    h = hex_colour.lstrip("#")
-    if len(h) != 6:
-        raise ValueError(f"expected a colour like '#rrggbb', got {hex_colour!r}")
-    return int(h[0:2], 16), int(h[2:4], 16), int(h[4:6], 16)
 
 
 def rgb(name: str) -> tuple[int, int, int]:
