@@ -280,15 +280,49 @@ def write_png_folder(folder: str | os.PathLike, frames: np.ndarray) -> Path:
     return out
 
 
-def write_video(path: str | os.PathLike, frames: np.ndarray, fps: int = 8) -> Path:
+#: The mp4 encodings :func:`write_video` knows: ``"lossless"`` (``libx264rgb``, qp 0: exact) and
+#: ``"h264"`` (``libx264``, yuv420p, the encoder's default CRF 23: what an ordinary mp4 export
+#: gives, lossy in colour at every edge).
+MP4_CODECS = ("lossless", "h264")
+
+
+def _encode_mp4(target, frames: np.ndarray, fps: int, codec: str, crf: int | None = None) -> None:
+    import av
+
+    _, h, w, _ = frames.shape
+    if h % 2 or w % 2:
+        raise ValueError(f"{target}: mp4 needs even frame sizes, got {w}x{h} (write a PNG folder instead)")
+    with av.open(target if not isinstance(target, Path) else str(target), "w", format="mp4") as container:
+        if codec == "lossless":
+            stream = container.add_stream("libx264rgb", rate=fps)
+            stream.width, stream.height, stream.pix_fmt = w, h, "rgb24"
+            stream.options = {"qp": "0", "preset": "medium", "threads": "1"}
+        elif codec == "h264":
+            stream = container.add_stream("libx264", rate=fps)
+            stream.width, stream.height, stream.pix_fmt = w, h, "yuv420p"
+            stream.options = {"preset": "medium", "threads": "1", **({"crf": str(crf)} if crf is not None else {})}
+        else:
+            raise ValueError(f"unknown mp4 codec {codec!r}; known: {', '.join(MP4_CODECS)}")
+        for f in frames:
+            for packet in stream.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+
+
+def write_video(path: str | os.PathLike, frames: np.ndarray, fps: int = 8, codec: str = "lossless") -> Path:
     """Write ``(T, H, W, 3)`` uint8 frames so that :func:`read_video` gives them back exactly.
 
-    ``.mp4``: lossless RGB H.264 (``libx264rgb``, qp 0; deterministic bytes);
+    ``.mp4``: lossless RGB H.264 (``libx264rgb``, qp 0; deterministic bytes); with
+    ``codec="h264"`` an ordinary lossy H.264 4:2:0 mp4 instead (``libx264``, yuv420p, default
+    CRF; single-threaded, so deterministic too), which does *not* give the frames back exactly;
     ``.gif``: palette GIF via Pillow (exact for a few flat colours); no suffix: a folder of PNG frames.
     """
     frames = _check_frames(frames)
     p = Path(path)
     suffix = p.suffix.lower()
+    if codec not in MP4_CODECS:
+        raise ValueError(f"unknown mp4 codec {codec!r}; known: {', '.join(MP4_CODECS)}")
     if suffix == "":
         return write_png_folder(p, frames)
     if suffix not in (".mp4", ".gif"):
@@ -299,18 +333,20 @@ def write_video(path: str | os.PathLike, frames: np.ndarray, fps: int = 8) -> Pa
 
         iio.imwrite(p, frames, duration=int(1000 / fps), loop=0)
         return p
+    _encode_mp4(p, frames, fps, codec)
+    return p
+
+
+def h264_round_trip(frames: np.ndarray, fps: int = 16, crf: int | None = None) -> np.ndarray:
+    """``frames`` after an ordinary H.264 4:2:0 mp4 encode and decode, in memory (default CRF
+    unless ``crf`` is given): what a scorer or a rule reads from a benchmark's mp4."""
+    import io
+
     import av
 
-    _, h, w, _ = frames.shape
-    if h % 2 or w % 2:
-        raise ValueError(f"{p}: mp4 needs even frame sizes, got {w}x{h} (write a PNG folder instead)")
-    with av.open(str(p), "w") as container:
-        stream = container.add_stream("libx264rgb", rate=fps)
-        stream.width, stream.height, stream.pix_fmt = w, h, "rgb24"
-        stream.options = {"qp": "0", "preset": "medium", "threads": "1"}
-        for f in frames:
-            for packet in stream.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
-                container.mux(packet)
-        for packet in stream.encode():
-            container.mux(packet)
-    return p
+    frames = _check_frames(frames)
+    buf = io.BytesIO()
+    _encode_mp4(buf, frames, fps, "h264", crf)
+    buf.seek(0)
+    with av.open(buf) as container:
+        return np.stack([fr.to_ndarray(format="rgb24") for fr in container.decode(video=0)])
