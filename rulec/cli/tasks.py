@@ -34,13 +34,14 @@ def make(
     n: int = typer.Option(10, "--n", help="instances per family"),
     seed: int = typer.Option(0, "--seed", help="first seed; instances use seed, seed+1, ..."),
 ) -> None:
-    """Write N instances per family as OUT/<family>_<seed>/ in VBVR's layout plus rules.txt."""
-    from rulec.runtime.tasks import FAMILIES, make_instance, write_instance
+    """Write N instances per family as OUT/<family>_<seed>/ in VBVR's layout plus rules.txt
+    (default: the six families; the realistic ones, e.g. return_home, by name)."""
+    from rulec.runtime.tasks import ALL_FAMILIES, FAMILIES, make_instance, write_instance
 
     names = list(family) if family else list(FAMILIES)
-    unknown = [f for f in names if f not in FAMILIES]
+    unknown = [f for f in names if f not in ALL_FAMILIES]
     if unknown:
-        _fail(f"unknown family {', '.join(unknown)}; known: {', '.join(FAMILIES)}")
+        _fail(f"unknown family {', '.join(unknown)}; known: {', '.join(ALL_FAMILIES)}")
     if n < 1:
         _fail(f"--n must be at least 1, got {n}")
     if seed < 0:

@@ -301,6 +301,9 @@ def write_instance(inst: Instance, folder: str | os.PathLike) -> Path:
     meta = {**inst.metadata, "prompt": inst.prompt}
     (out / METADATA).write_text(json.dumps(meta, indent=1, sort_keys=True) + "\n", encoding="utf-8")
     write_video(out / "ground_truth.mp4", inst.ground_truth)
+    encodes = inst.metadata.get("encodes")
+    if isinstance(encodes, dict) and "h264" in encodes:  # the realistic families: an ordinary mp4 beside the lossless one
+        write_video(out / encodes["h264"], inst.ground_truth, fps=int(inst.metadata.get("fps", 8)), codec="h264")
     return out
 
 
@@ -314,10 +317,10 @@ def load_instance(folder: str | os.PathLike) -> Instance:
         raise InstanceError(src, f"missing {', '.join(missing)}")
     task = load_task_folder(src, ground_truth=True)
     task.require("family", "seed", "colours", "solution_path")
-    from rulec.runtime.tasks import FAMILIES, score
+    from rulec.runtime.tasks import ALL_FAMILIES, score
 
-    if task.meta.family not in FAMILIES:
-        raise InstanceError(src / METADATA, f"entry 'family': unknown family {task.meta.family!r}; known: {', '.join(FAMILIES)}", field="family")
+    if task.meta.family not in ALL_FAMILIES:
+        raise InstanceError(src / METADATA, f"entry 'family': unknown family {task.meta.family!r}; known: {', '.join(ALL_FAMILIES)}", field="family")
     if task.ground_truth.shape[1:3] != task.first_frame.shape[:2]:
         raise InstanceError(src / "ground_truth.mp4", f"frames of {task.ground_truth.shape[2]}x{task.ground_truth.shape[1]} pixels, but first_frame.png is {task.first_frame.shape[1]}x{task.first_frame.shape[0]}")
     inst = Instance(
