@@ -161,13 +161,14 @@ def make(seed: int, size: int = DEFAULT_SIZE, frames: int = DEFAULT_FRAMES) -> I
     meta["agent_visible_fraction"] = [round(float(v), 4) for v in vis]
     prompt = (f"The {agent_c} ball starts on a {pad_c} pad. Move it onto the {target_c} square, then bring it back "
               f"to the {pad_c} pad it started on. It passes behind the grey wall on the way.")
-    return Instance(NAME, seed, video[0], prompt, video, rules_text(prompt, colours, size), meta)
+    return Instance(NAME, seed, video[0], prompt, video, rules_text(prompt, meta), meta)
 
 
-def rules_text(prompt: str, colours: dict, size: int) -> str:
+def rules_text(prompt: str, meta: dict) -> str:
     """The reference rules in today's DSL (see docs/tasks.md, "Realistic families", for what each
     workaround stands in for). Numbers come from the geometry a teacher reads off the first frame
     and from the scorer's constants."""
+    colours, size = meta["colours"], meta["size"]
     w = R.outline_px(size)
     fill = math.pi * (AGENT_RADIUS * size - w) ** 2 / size**2
     lo, hi = (round(b * fill, 5) for b in AREA_BOUNDS)
