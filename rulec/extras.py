@@ -2,7 +2,8 @@
 
 The core install (compile, check, explain, the reward) needs none of these; ``rulec[tto]``
 is for the video models, test-time optimization and the benchmark, ``rulec[teach]`` for the
-VLM teacher, ``rulec[all]`` for everything. Kept in step with pyproject.toml by a test.
+VLM teacher, ``rulec[ray]`` for ``rulec bench --ray`` (a Ray cluster), ``rulec[all]``
+for the models and the teacher. Kept in step with pyproject.toml by a test.
 """
 
 from __future__ import annotations
@@ -15,7 +16,12 @@ EXTRAS = {
     "tokenizers": ("tto",),
     "safetensors": ("tto",),
     "openai": ("teach",),
+    "ray": ("ray",),
 }
+
+
+#: the extras ``rulec[all]`` installs (ray is for clusters, not in it)
+IN_ALL = ("tto", "teach")
 
 
 def missing_extra(exc: BaseException) -> str | None:
@@ -27,4 +33,5 @@ def missing_extra(exc: BaseException) -> str | None:
     if extras is None:
         return None
     named = " or ".join(f"'rulec[{e}]'" for e in extras)
-    return f"this needs {name}, which the core install leaves out: pip install {named} (or 'rulec[all]')"
+    also = " (or 'rulec[all]')" if set(extras) <= set(IN_ALL) else ""
+    return f"this needs {name}, which the core install leaves out: pip install {named}{also}"

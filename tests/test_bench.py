@@ -194,3 +194,30 @@ def test_task_folders_as_items_keep_their_videos(tmp_path):
     assert iio.imread(grid).shape[0] > 400  # six labelled rows (two families x three methods)
     bad = CliRunner().invoke(app, ["bench", "--tasks", str(tmp_path / "none"), "-o", str(tmp_path / "o")])
     assert bad.exit_code == 2 and "no such task folder" in bad.output
+
+
+def test_ray_runs_give_the_local_pools_records(tmp_path):
+    """`rulec bench --ray auto`: one Ray task per (instance, method), the same records in the same files."""
+    ray = pytest.importorskip("ray", reason="ray is not installed: pip install 'rulec[ray]'")
+    small = [FAST[0], "1", *FAST[2:], "--methods", "base,best-of-n"]
+    local, remote = tmp_path / "local", tmp_path / "ray"
+    result = run_cli("bench", *small, "-o", str(local))  # in-process: the pool's records (test_shards_merge_...)
+    assert result.exit_code == 0, result.output
+    ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False)  # one worker: ~25 s on 2 shared cores
+    try:
+        result = run_cli("bench", *small, "-o", str(remote), "--ray", "auto")
+    finally:
+        ray.shutdown()
+    assert result.exit_code == 0, result.output
+    assert "2 results written" in result.output
+    assert sorted(p.name for p in remote.iterdir()) == sorted(p.name for p in local.iterdir())
+    assert strip_times(bench.load_results(remote)) == strip_times(bench.load_results(local))
+    assert (remote / "meta.json").read_text() == (local / "meta.json").read_text()
+
+
+def test_ray_options_are_checked_before_any_work(tmp_path):
+    result = run_cli("bench", *FAST, "-o", str(tmp_path / "x"), "--ray", "auto", "--workers", "2")
+    assert result.exit_code == 2 and "--workers" in result.output
+    result = run_cli("bench", *FAST, "-o", str(tmp_path / "y"), "--ray", "auto", "--ray-cpus", "0")
+    assert result.exit_code == 2 and "--ray-cpus" in result.output
+    assert not (tmp_path / "x").exists() and not (tmp_path / "y").exists()

@@ -53,6 +53,11 @@ def test_the_extras_table_matches_pyproject():
         for extra in where:
             assert module in names(extras[extra]), (module, extra)
     assert set(extras["all"]) == {"rulec[tto,teach]"}
+    assert set(extras) - {"all", "dev"} == {e for where in EXTRAS.values() for e in where}
+    from rulec.extras import IN_ALL
+
+    assert set(IN_ALL) == {"tto", "teach"}
+    assert "rulec[all]" not in missing_extra(ModuleNotFoundError(name="ray"))
 
 
 def test_check_compile_and_explain_without_the_extras(tmp_path):
@@ -70,6 +75,7 @@ def test_check_compile_and_explain_without_the_extras(tmp_path):
 @pytest.mark.parametrize("argv, module", [
     (("run", ROOT / "examples/tasks/navigate_00000", "--method", "base", "-o", "{tmp}/out"), "diffusers"),
     (("teach", ROOT / "examples/tasks/navigate_00000", "--model", "m", "--base-url", "http://127.0.0.1:9", "--no-cache"), "openai"),
+    (("bench", "--n", "1", "--families", "navigate", "--methods", "base", "--ray", "auto", "-o", "{tmp}/out"), "ray"),
 ])
 def test_a_missing_extra_is_one_message_naming_it(tmp_path, argv, module):
     done = blocked_rulec(*[str(a).replace("{tmp}", str(tmp_path)) for a in argv], blocked=[module])

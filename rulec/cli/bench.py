@@ -42,6 +42,10 @@ def run(
     methods: str = typer.Option(",".join(METHODS), help="comma-separated methods"),
     shard: str = typer.Option("0/1", help="run slice I/N of the items (0-based)"),
     workers: int = typer.Option(1, help="parallel worker processes on this machine"),
+    ray_address: Optional[str] = typer.Option(None, "--ray", metavar="auto|ADDRESS",
+                                              help="run one Ray task per (instance, method) instead: auto (this machine's cluster, else a local Ray) or a cluster address; needs rulec[ray]"),
+    ray_cpus: float = typer.Option(1.0, "--ray-cpus", help="with --ray: CPUs each task asks for (torch threads)"),
+    ray_gpus: float = typer.Option(0.0, "--ray-gpus", help="with --ray: GPUs each task asks for (e.g. 1 for a Wan model)"),
     max_steps: Optional[int] = typer.Option(None, help=f"TTO optimization steps at most {DEFAULT}"),
     sample_steps: Optional[int] = typer.Option(None, help=f"denoising steps per sample {DEFAULT}"),
     grad_steps: Optional[int] = typer.Option(None, help=f"TTO: backprop through the last K denoising steps {DEFAULT}"),
@@ -62,6 +66,17 @@ def run(
         return
     if out is None:
         _fail("missing -o/--out: the results folder")
+    ray_options = None
+    if ray_address is not None:
+        if workers != 1:
+            _fail("--workers is for the local pool; with --ray, Ray places the tasks (use --ray-cpus / --ray-gpus)")
+        from rulec.runtime.bench.run import RayOptions
+
+        try:
+            ray_options = RayOptions(ray_address, cpus=ray_cpus, gpus=ray_gpus)
+        except ValueError as err:
+            _fail(str(err))
+        import ray  # noqa: F401  (not installed: one message naming rulec[ray], before any work)
     from rulec.cli.common import prepare_output
 
     prepare_output(out, folder=True)  # before any task folder is read
@@ -86,7 +101,7 @@ def run(
 
         try:
             finished = bench.run_bench(items, out, settings, shard=part, workers=workers, on_result=update, keep_videos=keep_videos,
-                                       on_warning=lambda message: typer.echo(f"warning: {message}", err=True))
+                                       on_warning=lambda message: typer.echo(f"warning: {message}", err=True), ray=ray_options)
         except ValueError as err:
             _fail(str(err))
     typer.echo(f"{len(finished)} results written (one per instance, method and budget) to {out}")

@@ -412,6 +412,77 @@ def _run_in_worker(item: WorkItem, skip: list[str]) -> list[dict[str, Any]]:
     return _WORKER.run(item, skip)
 
 
+# ------------------------------------------------------------------ Ray: one task per item
+@dataclass(frozen=True)
+class RayOptions:
+    """Where and how ``rulec bench --ray`` runs its tasks (one per (instance, method) item).
+
+    ``address``: ``"auto"`` (a running cluster this machine belongs to, or ``RAY_ADDRESS``; if
+    none, a local Ray on this machine) or a cluster address (``ray://host:10001``, ``host:6379``).
+    ``cpus`` / ``gpus``: the resources each task asks for (torch uses ``cpus`` threads)."""
+
+    address: str = "auto"
+    cpus: float = 1.0
+    gpus: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not self.address:
+            raise ValueError("--ray takes auto or a cluster address, e.g. ray://head:10001")
+        if self.cpus <= 0 or self.gpus < 0:
+            raise ValueError("--ray-cpus must be positive and --ray-gpus at least 0")
+
+
+def _connect_ray(options: RayOptions):
+    """The ``ray`` module, connected (an ImportError if ray is not installed: rulec[ray])."""
+    import ray
+
+    if ray.is_initialized():
+        return ray
+    if options.address == "auto":
+        try:
+            ray.init(address="auto", log_to_driver=False)
+        except ConnectionError:  # no cluster running here: a local one for this run
+            ray.init(include_dashboard=False, log_to_driver=False)
+    else:
+        ray.init(address=options.address, log_to_driver=False)
+    return ray
+
+
+_RAY_RUNNERS: dict[tuple, ItemRunner] = {}
+
+
+def _ray_item(settings: BenchSettings, videos: str | None, threads: int, item: WorkItem, skip: list[str]) -> list[dict[str, Any]]:
+    """One Ray task: run one item (a Ray worker process keeps its loaded reasoner for the next task)."""
+    import torch
+
+    torch.set_num_threads(threads)
+    key = (settings, videos)
+    if key not in _RAY_RUNNERS:
+        _RAY_RUNNERS.clear()  # one loaded model per worker process
+        _RAY_RUNNERS[key] = ItemRunner(settings, videos=None if videos is None else Path(videos))
+    return _RAY_RUNNERS[key].run(item, skip)
+
+
+def _run_on_ray(options: RayOptions, todo: list[WorkItem], skips: dict[WorkItem, list[str]], settings: BenchSettings,
+                videos: Path | None, record: Callable[[list[dict[str, Any]]], None]) -> None:
+    """Submit every item as a Ray task; append each item's records as its task finishes (the
+    driver alone writes the results file, so it needs no shared disk; kept videos and
+    ``--tasks`` folders do: every node must see the same paths)."""
+    ray = _connect_ray(options)
+    task = ray.remote(_ray_item).options(num_cpus=options.cpus, num_gpus=options.gpus, max_retries=1)
+    threads = max(1, int(options.cpus))
+    where = None if videos is None else str(videos.resolve())
+    pending = [task.remote(settings, where, threads, item, skips[item]) for item in todo]
+    try:
+        while pending:
+            done, pending = ray.wait(pending, num_returns=1)
+            record(ray.get(done[0]))
+    except BaseException:
+        for ref in pending:
+            ray.cancel(ref, force=True)
+        raise
+
+
 def run_bench(
     items: list[WorkItem],
     out: Path,
@@ -423,20 +494,24 @@ def run_bench(
     runner: ItemRunner | None = None,
     keep_videos: bool = False,
     on_warning: Callable[[str], None] | None = None,
+    ray: RayOptions | None = None,
 ) -> list[dict[str, Any]]:
     """Run this shard's unfinished items, appending each record as it finishes.
 
     ``on_result(record, records_done, records_to_do)`` is called for every record;
     ``keep_videos`` writes every record's final video under ``out/videos/``. A second run of
     the same shard into ``out`` raises :class:`ResultsLocked`; a torn last line left by a
-    killed run is cut off (and reported to ``on_warning``) before anything is appended."""
+    killed run is cut off (and reported to ``on_warning``) before anything is appended.
+
+    Items run in this process (``workers`` 1), in a local process pool (``workers`` > 1), or
+    as one Ray task each (``ray``); every way appends the same records to the same file."""
     out.mkdir(parents=True, exist_ok=True)
     path = results_file(out, shard)
     with ResultsLock(path):
-        return _run_locked(items, out, settings, path, shard, workers, on_result, runner, keep_videos, on_warning)
+        return _run_locked(items, out, settings, path, shard, workers, on_result, runner, keep_videos, on_warning, ray)
 
 
-def _run_locked(items, out, settings, path, shard, workers, on_result, runner, keep_videos, on_warning):
+def _run_locked(items, out, settings, path, shard, workers, on_result, runner, keep_videos, on_warning, ray=None):
     write_meta(out, settings)
     videos = out / "videos" if keep_videos else None
     torn = repair_torn_tail(path)
@@ -461,6 +536,9 @@ def _run_locked(items, out, settings, path, shard, workers, on_result, runner, k
             if on_result:
                 on_result(result, len(finished), total)
 
+    if ray is not None:
+        _run_on_ray(ray, todo, skips, settings, videos, record)
+        return finished
     if workers <= 1 or len(todo) <= 1:
         runner = runner or ItemRunner(settings, videos=videos)
         for item in todo:
