@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
+
+from enum import Enum
 
 import typer
 
-from rulec.runtime.bench.run import METHODS
+from rulec.cli.common import split_list
+from rulec.runtime.bench.run import CAPTIONS, METHODS
+
+Noise = Enum("Noise", {"fixed": "fixed", "fresh": "fresh"}, type=str)  # --help lists the choices
+Caption = Enum("Caption", {c: c for c in CAPTIONS}, type=str)
 
 bench_app = typer.Typer(help="Compare test-time optimization with Best-of-N and a plan in the prompt.")
 DEFAULT = "(default: rulec run's, see docs/runtime.md)"
@@ -20,26 +26,25 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _split(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def _budgets(text: str) -> list[int]:
+def _budgets(values: list[str]) -> list[int]:
     try:
-        return [int(b) for b in _split(text)]
+        return [int(b) for b in split_list(values)]
     except ValueError:
-        raise ValueError(f"--budget takes whole numbers of model evaluations, e.g. 100,200; got {text!r}") from None
+        raise ValueError(f"--budget takes whole numbers of model evaluations, e.g. 100,200; got {','.join(values)!r}") from None
 
 
 @bench_app.callback(invoke_without_command=True)
 def run(
     ctx: typer.Context,
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="results folder (resumed if it exists)"),
-    families: str = typer.Option("all", help="comma-separated family names, or 'all'"),
+    families: Optional[List[str]] = typer.Option(None, "--families", "--family", metavar="NAMES",
+                                                 help="family names, comma-separated or repeated (default: all; see rulec tasks list)"),
     n: int = typer.Option(30, help="instances per family"),
     seed: int = typer.Option(0, help="run seed (instance seeds derive from it)"),
-    budget: str = typer.Option("200", help="model evaluations per instance for best-of-n and tto; several: 100,200,400"),
-    methods: str = typer.Option(",".join(METHODS), help="comma-separated methods"),
+    budget: List[str] = typer.Option(["200"], "--budget", "--budgets", metavar="N,...",
+                                     help="model evaluations per instance for best-of-n and tto; several: 100,200,400 (or repeated)"),
+    methods: List[str] = typer.Option(list(METHODS), "--methods", "--method", metavar="[" + "|".join(METHODS) + "],...",
+                                      help="methods, comma-separated or repeated"),
     shard: str = typer.Option("0/1", help="run slice I/N of the items (0-based)"),
     workers: int = typer.Option(1, help="parallel worker processes on this machine"),
     ray_address: Optional[str] = typer.Option(None, "--ray", metavar="auto|ADDRESS",
@@ -51,12 +56,13 @@ def run(
     grad_steps: Optional[int] = typer.Option(None, help=f"TTO: backprop through the last K denoising steps {DEFAULT}"),
     lr: Optional[float] = typer.Option(None, help=f"TTO learning rate {DEFAULT}"),
     rank: Optional[int] = typer.Option(None, help=f"TTO LoRA rank {DEFAULT}"),
-    noise: Optional[str] = typer.Option(None, help=f"TTO noise policy: fixed | fresh {DEFAULT}"),
+    noise: Optional[Noise] = typer.Option(None, help=f"TTO noise policy {DEFAULT}"),
     screen: Optional[int] = typer.Option(None, help=f"TTO: sample this many seeds first and optimize from the best (counts against the budget) {DEFAULT}"),
     model: Optional[str] = typer.Option(None, help="latent (the embedded default) | pixel | a Wan 2.x diffusers folder | embedded-model weights"),
     task_dirs: Optional[list[Path]] = typer.Option(None, "--tasks", help="instance folders (or folders of them) instead of generated families; repeatable"),
     keep_videos: bool = typer.Option(False, "--keep-videos", help="write every record's final video under OUT/videos/"),
-    caption: Optional[str] = typer.Option(None, help="what base, best-of-n and tto are told: prompt (the task's instruction, the default) | none"),
+    caption: Optional[Caption] = typer.Option(None,
+                                          help="what base, best-of-n and tto are told: the task's instruction (prompt, the default) or nothing"),
 ) -> None:
     """Run every (instance, method, budget) of this shard; results are appended as they finish.
 
@@ -85,10 +91,12 @@ def run(
     from rulec.runtime.bench import run as bench
 
     try:
-        settings = bench.BenchSettings.from_options(model=model, caption=caption, sample_steps=sample_steps, grad_steps=grad_steps,
-                                                    lr=lr, rank=rank, max_steps=max_steps, screen=screen, noise=noise)
-        items = bench.plan_items(families=None if families == "all" else _split(families), n=n, seed=seed,
-                                 budgets=_budgets(budget), methods=_split(methods), task_dirs=task_dirs)
+        settings = bench.BenchSettings.from_options(model=model, caption=caption and caption.value, sample_steps=sample_steps,
+                                                    grad_steps=grad_steps, lr=lr, rank=rank, max_steps=max_steps, screen=screen,
+                                                    noise=noise and noise.value)
+        names = split_list(families)
+        items = bench.plan_items(families=None if not names or names == ["all"] else names, n=n, seed=seed,
+                                 budgets=_budgets(budget), methods=split_list(methods), task_dirs=task_dirs)
         part = bench.parse_shard(shard)
     except ValueError as err:
         _fail(str(err))

@@ -20,3 +20,13 @@ def prepare_output(path: Path, *, folder: bool = False) -> Path:
         typer.echo(f"error: cannot create the output folder {target}: {err.strerror or err}", err=True)
         raise typer.Exit(2) from None
     return path
+
+
+def split_list(values: "list[str] | str | None") -> list[str]:
+    """A list option's values, given either way every command accepts: comma-separated
+    (``--families navigate,maze``) or repeated (``--families navigate --families maze``), or both."""
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = [values]
+    return [part.strip() for value in values for part in value.split(",") if part.strip()]

@@ -29,16 +29,24 @@ def list_families() -> None:
 
 @tasks_app.command("make")
 def make(
-    out: Path = typer.Argument(..., help="folder to write instance folders into"),
-    family: Optional[List[str]] = typer.Option(None, "--family", "-f", help="family name (repeatable; default: all)"),
+    out_arg: Optional[Path] = typer.Argument(None, metavar="[OUT]", help="the output folder (older spelling of -o/--out)", show_default=False),
+    out: Optional[Path] = typer.Option(None, "-o", "--out", help="folder to write instance folders into"),
+    family: Optional[List[str]] = typer.Option(None, "--families", "--family", "-f", metavar="NAMES",
+                                               help="family names, comma-separated or repeated (default: the six; see rulec tasks list)"),
     n: int = typer.Option(10, "--n", help="instances per family"),
     seed: int = typer.Option(0, "--seed", help="first seed; instances use seed, seed+1, ..."),
 ) -> None:
     """Write N instances per family as OUT/<family>_<seed>/ in VBVR's layout plus rules.txt
     (default: the six families; the realistic ones, e.g. return_home, by name)."""
+    from rulec.cli.common import prepare_output, split_list
     from rulec.runtime.tasks import ALL_FAMILIES, FAMILIES, make_instance, write_instance
 
-    names = list(family) if family else list(FAMILIES)
+    if out is not None and out_arg is not None and out != out_arg:
+        _fail(f"two output folders: {out_arg} and -o {out}")
+    out = out or out_arg
+    if out is None:
+        _fail("missing -o/--out: the folder to write instance folders into")
+    names = split_list(family) or list(FAMILIES)
     unknown = [f for f in names if f not in ALL_FAMILIES]
     if unknown:
         _fail(f"unknown family {', '.join(unknown)}; known: {', '.join(ALL_FAMILIES)}")
@@ -46,8 +54,7 @@ def make(
         _fail(f"--n must be at least 1, got {n}")
     if seed < 0:
         _fail(f"--seed must be >= 0, got {seed}")
-    if out.exists() and not out.is_dir():
-        _fail(f"{out}: exists and is not a folder")
+    prepare_output(out, folder=True)  # made (or refused) before any instance is drawn
     count = 0
     for name in names:
         for s in range(seed, seed + n):
@@ -178,7 +185,7 @@ def show(
     except (InstanceError, VideoReadError) as exc:
         _fail(str(exc))
     out.parent.mkdir(parents=True, exist_ok=True)
-    iio.imwrite(out, sheet(frames))
+    iio.imwrite(out, sheet(frames, title=folder.name))
     typer.echo(f"wrote {out}")
 
 

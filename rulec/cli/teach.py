@@ -55,17 +55,18 @@ def teach_command(
     from rulec.runtime.teacher.errors import TeacherError, TeachFailed
     from rulec.runtime.teacher.repair import teach
 
+    from rulec.cli.common import prepare_output
+
+    if output:
+        prepare_output(output)  # before the task is read or the model asked
+    log_path = log or (output.with_name(output.name + ".teach-log.json") if output else Path("teach-log.json"))
+    prepare_output(log_path)  # the attempt log's folder too
     try:
         instruction, image = read_task(task_dir)
     except ValueError as err:
         raise _fail(str(err), 2)
     if not model:
         raise _fail("--model is required (or set RULEC_TEACHER_MODEL)", 2)
-    if output:
-        from rulec.cli.common import prepare_output
-
-        prepare_output(output)  # before the model is asked
-    log_path = log or (output.with_name(output.name + ".teach-log.json") if output else Path("teach-log.json"))
     try:
         if backend is BackendName.openai:
             if not base_url:

@@ -5,6 +5,7 @@ torch is imported inside the commands only, so `rulec compile` stays torch-free.
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Optional
 
@@ -15,6 +16,10 @@ from rulec.runtime.models.load import DEFAULT, EMBEDDED
 toy_app = typer.Typer(help="The embedded video models (latent: the default; pixel): train them, sample them.", no_args_is_help=True)
 
 
+Embedded = Enum("Embedded", {m: m for m in EMBEDDED}, type=str)  # --help lists the choices
+Loss = Enum("Loss", {"x0": "x0", "v": "v"}, type=str)
+
+
 def _fail(message: str, code: int = 2) -> None:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
@@ -22,7 +27,7 @@ def _fail(message: str, code: int = 2) -> None:
 
 @toy_app.command("train")
 def train_cmd(
-    model: str = typer.Option(DEFAULT, help=f"which embedded model: {' | '.join(EMBEDDED)} (default: {DEFAULT})"),
+    model: Embedded = typer.Option(DEFAULT, help="which embedded model"),
     steps: Optional[int] = typer.Option(None, help="stop at this total step count (default: the model's recipe)"),
     seed: int = typer.Option(0, help="seed for the clip stream and the noise"),
     batch: Optional[int] = typer.Option(None, help="clips per step (default: the model's recipe)"),
@@ -31,17 +36,20 @@ def train_cmd(
     state: Optional[Path] = typer.Option(None, help="optimizer/step state file, safetensors (default under /tmp)"),
     out: Optional[Path] = typer.Option(None, "-o", "--out", help="folder for weights + config (default: the package assets)"),
     threads: int = typer.Option(1, help="torch threads (1 is robust on shared cores)"),
-    loss: Optional[str] = typer.Option(None, help="pixel model only: loss space x0 or v (see docs/toy-model.md)"),
+    loss: Optional[Loss] = typer.Option(None, help="pixel model only: the loss space (see docs/toy-model.md)"),
 ) -> None:
     """Train on motion clips (never on task solutions); checkpoints EMA weights as it goes."""
+    model, loss = Embedded(model).value, None if loss is None else Loss(loss).value
     if model not in EMBEDDED:
         _fail(f"--model must be one of {', '.join(EMBEDDED)}, got {model!r}")
     if loss is not None and (model != "pixel" or loss not in ("x0", "v")):
         _fail("--loss takes x0 or v, for the pixel model only")
-    if out is not None:
-        from rulec.cli.common import prepare_output
+    from rulec.cli.common import prepare_output
 
+    if out is not None:
         prepare_output(out, folder=True)
+    if state is not None:
+        prepare_output(state)  # the state file's folder, before any training
     if model == "latent":
         from rulec.runtime.models.latent import train as trainer
     else:
