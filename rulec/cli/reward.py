@@ -92,7 +92,7 @@ def explain(
         raise typer.Exit(2)
     prepare_output(out)
     result = _judge(rules, video)
-    write_report(result, out)
+    write_report(result, out, video=video)  # the title names the judged video
     typer.echo(f"wrote {out} ({'PASS' if bool(result.report.passed[0]) else 'FAIL'})")
 
 
