@@ -119,7 +119,8 @@ def test_scorers_do_not_import_the_compiler_or_primitives():
 
     root = Path(tasks.__file__).parent
     allowed = ("numpy", "rulec.runtime.tasks.world", "rulec.runtime.tasks", "rulec.runtime.video_io", "rulec.runtime.input_limits", "pydantic",
-               "scipy.ndimage", "scipy.optimize", "PIL")  # the realistic families: labelling, matching, drawing
+               "scipy.ndimage", "scipy.optimize", "PIL",  # the realistic families: labelling, matching, drawing
+               "rulec.primitives.colours")  # the one '#rrggbb' parser (#23): pure, torch-free; no detector or measure
     stdlib = ("__future__", "collections", "dataclasses", "itertools", "json", "math", "os", "pathlib", "typing", "zlib", "imageio")
     for file in sorted(root.rglob("*.py")):
         for node in ast.walk(ast.parse(file.read_text())):
