@@ -122,6 +122,7 @@ def _tally(entry: dict, kind: str, rules_ok: bool, rules_failed: list[str], s) -
     if kind == "ground_truth":
         entry["gt"] += 1
         entry["gt_success"] += int(s.success)
+        entry["gt_rules"] += int(bool(rules_ok))
 
 
 def _check_scorer(entry: dict, seed: int, kind: str, corr, s) -> None:
@@ -132,7 +133,7 @@ def _check_scorer(entry: dict, seed: int, kind: str, corr, s) -> None:
 
 
 def _new_entry() -> dict:
-    return {"videos": 0, "agree": 0, "gt": 0, "gt_success": 0, "disagreements": Counter(), "scorer_problems": []}
+    return {"videos": 0, "agree": 0, "gt": 0, "gt_success": 0, "gt_rules": 0, "disagreements": Counter(), "scorer_problems": []}
 
 
 def run_realistic(fam: str, n: int, codecs: list[str], size: int | None) -> dict:
@@ -251,6 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         for c, e in results[fam]["codecs"].items():
             e["agreement"] = e["agree"] / e["videos"] if e["videos"] else float("nan")
             e["ground_truth_scorer_success"] = e["gt_success"] / e["gt"] if e["gt"] else float("nan")
+            e["ground_truth_rules_pass"] = e["gt_rules"] / e["gt"] if e["gt"] else float("nan")
             e["disagreements"] = dict(e["disagreements"])
         results[fam]["agreement"] = results[fam]["codecs"][codecs[0]]["agreement"]
         print(f"# {fam}: done in {results[fam]['seconds']} s", file=sys.stderr, flush=True)
@@ -260,10 +262,10 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps({"codecs": codecs, "families": results, "seconds": round(elapsed, 1)}, indent=1))
     else:
         print("agreement of compiled rules.txt with the independent scorer (ground truth + every corruption; "
-              "mp4 = H.264 4:2:0 at the default CRF; GT ok = ground truths the scorer passes)")
+              "mp4 = H.264 4:2:0 at the default CRF; GT scorer / GT rules = ground truths the scorer / the rules pass)")
         head = f"{'family':<13} {'size':>5} {'frames':>6} {'n':>3} {'videos':>6}"
         for c in codecs:
-            head += f" {c:>9} {'GT ok':>6}"
+            head += f" {c:>9} {'GT scorer':>9} {'GT rules':>8}"
         if args.yuv420:
             head += f" {'GT after 4:2:0':>14}"
         if args.noise:
@@ -275,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
             line = f"{fam:<13} {r['size']:>5} {r['frames']:>6} {r['n']:>3} {r['codecs'][codecs[0]]['videos']:>6}"
             for c in codecs:
                 e = r["codecs"][c]
-                line += f" {e['agreement']:>9.1%} {e['ground_truth_scorer_success']:>6.0%}"
+                line += f" {e['agreement']:>9.1%} {e['ground_truth_scorer_success']:>9.0%} {e['ground_truth_rules_pass']:>8.0%}"
             if args.yuv420 and "yuv420_ground_truth_success" in r:
                 line += f" {r['yuv420_ground_truth_success']:>14.1%}"
             if args.noise and "noisy_agreement" in r:
