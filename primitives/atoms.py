@@ -24,6 +24,12 @@ from rulec.primitives.conventions import (
     EMPTY_MARGIN,
     OVERLAP_FRACTION,
     POSITION_SCALE,
+    PRESENT_AREA,
+    PRESENT_FRAC,
+    PRESENT_PIXELS,
+    UNCHANGED_PIXEL,
+    UNCHANGED_SOFTNESS,
+    UNCHANGED_TOL,
     REACH_SCALE,
 )
 from rulec.primitives.detectors import grow
@@ -101,9 +107,35 @@ def below(sem: Semantics, a: Tensor, b: Tensor) -> Tensor:
     return (measures.y(sem, a) - measures.y(sem, b)) / POSITION_SCALE
 
 
-def present(sem: Semantics, o: Tensor, min_area: float = 0.005) -> Tensor:
-    min_area = _positive("present(min_area=...)", min_area)
-    return torch.tanh((measures.area(sem, o) - min_area) / min_area)
+def present_threshold(sem: Semantics, first: Tensor | None, frac: float, min_area: float) -> tuple[Tensor | float, Tensor | float]:
+    """The area present() compares with, and the margin's scale.
+
+    ``min_area`` when given (> 0), scale ``min_area``. Else ``frac`` times the object's area a0
+    in frame 0 (``first``: the object frozen on the first frame, ``(B, 1, H, W)``), scale
+    ``(a0 - a) / 2``: the margin is tanh(2) = 0.96 at the object's own size. Where the object
+    covers fewer than ``PRESENT_PIXELS`` pixels in frame 0 (absent there), ``PRESENT_AREA`` as
+    an absolute threshold.
+    """
+    if min_area < 0:
+        raise ValueError(f"present(min_area=...) must be >= 0 (0: relative to frame 0), got {min_area!r}")
+    if min_area > 0:
+        return float(min_area), float(min_area)
+    if not 0 < frac < 1:
+        raise ValueError(f"present(frac=...) must lie strictly between 0 and 1, got {frac!r}")
+    if first is None:
+        return PRESENT_AREA, PRESENT_AREA
+    first_area = measures.area(sem, first.detach())  # (B, 1)
+    seen = measures.mass(first.detach()) >= PRESENT_PIXELS
+    fallback = torch.full_like(first_area, PRESENT_AREA)
+    threshold = torch.where(seen, frac * first_area, fallback)
+    scale = torch.where(seen, (1 - frac) * first_area / 2, fallback)
+    return threshold, scale
+
+
+def present(sem: Semantics, o: Tensor, frac: float = PRESENT_FRAC, min_area: float = 0.0, first: Tensor | None = None) -> Tensor:
+    """``tanh((area - a) / s)``, (a, s) = :func:`present_threshold` (relative to frame 0 by default)."""
+    threshold, scale = present_threshold(sem, first, frac, min_area)
+    return torch.tanh((measures.area(sem, o) - threshold) / scale)
 
 
 def moving(sem: Semantics, o: Tensor, v: float = 0.01) -> Tensor:
@@ -124,15 +156,29 @@ def covered_pixels(region: Tensor, *images: Tensor) -> tuple[Tensor, ...]:
     return tuple(x.flatten(-2).index_select(-1, index).unsqueeze(-1) for x in images)
 
 
-def unchanged(sem: Semantics, video: Tensor, start: Tensor, r: Tensor, tol: float = 0.1) -> Tensor:
-    """Mean absolute RGB change from the first frame over region r, against ``tol``.
-    An empty region is unchanged (+1)."""
+def changed_pixels(sem: Semantics, video: Tensor, start: Tensor) -> Tensor:
+    """Per pixel, whether it changed from the first frame: its mean absolute RGB change exceeds
+    ``UNCHANGED_PIXEL`` (exact: 0/1; smooth: ``sigmoid((change - UNCHANGED_PIXEL) / (UNCHANGED_PIXEL / UNCHANGED_SOFTNESS))``)."""
+    change = (video - start).abs().mean(2)  # (B, T, H, W)
+    return sem.step(change - UNCHANGED_PIXEL, UNCHANGED_PIXEL / UNCHANGED_SOFTNESS)
+
+
+def unchanged(sem: Semantics, video: Tensor, start: Tensor, r: Tensor, tol: float = UNCHANGED_TOL) -> Tensor:
+    """The share of region r's pixels that changed from the first frame (:func:`changed_pixels`),
+    against ``tol``: ``(tol - share) / tol``, so a local repaint of a large region fails however
+    small its mean change. An empty region is unchanged (+1)."""
     tol = _positive("unchanged(tol=...)", tol)
     if r.shape[1] == 1:  # a frozen region: only the pixels it covers can count
         video, start, r = covered_pixels(r, video, start, r)
-    change = (video - start).abs().mean(2)  # (B, T, H, W)
-    mean_change = safe_ratio((change * r).sum((-2, -1)), mass(r.expand_as(change)), 0.0)
-    return (tol - mean_change) / tol
+    change = (video - start).abs().mean(2)
+    changed = changed_pixels(sem, video, start)
+    area = mass(r.expand_as(changed))
+    share = safe_ratio((changed * r).sum((-2, -1)), area, 0.0)
+    margin = (tol - share) / tol
+    # failing, the margin also grows with r's mean change (same sign), so it still pulls on
+    # pixels changed far beyond the step, where the step is flat
+    mean_change = safe_ratio((change * r).sum((-2, -1)), area, 0.0)
+    return torch.where(margin < 0, margin * (1 + mean_change / UNCHANGED_PIXEL), margin)
 
 
 def _comparison_scale(a, b) -> float:

@@ -54,7 +54,7 @@ EMPTY_PATH_DISTANCE = 2.0
 
 # ---------------------------------------------------------------- defaults of keyword arguments
 #: ``color(tol=...)``: the Lab distance (Delta E 76) that still counts as the colour.
-COLOR_TOL = 12.0
+COLOR_TOL = 20.0
 
 #: ``inside(frac=...)``: the fraction of the object's mass that must lie in the region.
 INSIDE_FRAC = 0.9
@@ -62,12 +62,63 @@ INSIDE_FRAC = 0.9
 #: ``near(d=...)``: the distance threshold (normalized units).
 NEAR_DISTANCE = 0.15
 
-#: ``present(min_area=...)``: the smallest area (fraction of the frame) that counts as present.
+#: ``present(frac=...)``: by default an object is present while its area is at least this
+#: fraction of its area in frame 0 (so a codec-frayed or half-occluded object still counts).
+PRESENT_FRAC = 0.5
+
+#: ``present``: an object covering fewer pixels than this in frame 0 (absent there) is compared
+#: with the absolute ``PRESENT_AREA`` instead.
+PRESENT_PIXELS = 4
+
+#: ``present(min_area=...)`` given explicitly (> 0), or the object absent in frame 0: the
+#: smallest area (fraction of the frame) that counts as present.
 PRESENT_AREA = 0.005
 
 #: ``moving(v=...)`` and ``still(v=...)``: the speed that separates them, so that by default
 #: ``still(o)`` is exactly ``not moving(o)``.
 MOTION_SPEED = 0.01
 
-#: ``unchanged(tol=...)``: the mean absolute RGB change (0..1) still allowed.
-UNCHANGED_TOL = 0.1
+#: ``unchanged(tol=...)``: the share of the region's pixels that may change.
+UNCHANGED_TOL = 0.01
+
+#: ``unchanged``: a pixel changed when its mean absolute RGB change (0..1) from the first frame
+#: exceeds this: above codec noise on flat colours (a few levels), below any repaint.
+UNCHANGED_PIXEL = 0.1
+#: Smooth ``unchanged``: a pixel's change is sigmoid((change - UNCHANGED_PIXEL) / (UNCHANGED_PIXEL / this)),
+#: steep enough that an unchanged region's soft share (~5e-5 a pixel) stays far below ``tol``.
+UNCHANGED_SOFTNESS = 10.0
+
+# ---------------------------------------------------------------- colour palette (codecs, anti-aliasing)
+#: A pixel belongs to a colour only when it is *clearly* nearer to it than to every other colour
+#: of the palette (the colours the rules name and the first frame's palette): its Lab distance to
+#: the colour is below FRINGE_RATIO times its distance to the nearest other one. On the RGB line
+#: between two colours that keeps the outer third at each end; the middle third (anti-aliased and
+#: codec-blurred fringes) belongs to neither.
+FRINGE_RATIO = 0.5
+
+#: The first frame's palette is read from its flat pixels: those whose 3x3 neighbourhood varies
+#: by at most this much (RGB, 0..1) in every channel (edges, fringes and codec ringing are not
+#: colours of the scene) ...
+PALETTE_FLAT = 0.08
+#: ... in 5-bit bins (each represented by the mean of its pixels) covering at least this fraction of the frame ...
+PALETTE_SHARE = 0.002
+#: ... and at least this many pixels,
+PALETTE_PIXELS = 8
+#: merged with a commoner palette colour (or a named one) closer than this (Lab Delta E),
+PALETTE_MERGE = 16.0
+#: and dropped when it lies within this RGB distance (0..1) of the segment between two commoner
+#: palette colours (a blend of them: a fringe), at most PALETTE_SIZE colours.
+PALETTE_BLEND = 0.05
+PALETTE_SIZE = 16
+
+#: A region frozen at start (``region r = ... at start``) continues under the declared objects
+#: standing on it in frame 0: each hole of the region (a piece of the frame it encloses) is
+#: filled where at least this share of it is covered by the objects ...
+HOLE_COVER = 0.5
+#: ... grown by this many pixels: an object's fringe (anti-aliasing, 4:2:0 chroma at half
+#: resolution) belongs to neither colour but to the object's footprint.
+HOLE_FRINGE = 2
+
+#: Smooth ``left``/``right``/``top``/``bottom``: the share of the mask's mass counted from that
+#: side at which the soft edge lies (a soft quantile; 0 would be the exact edge).
+EXTENT_QUANTILE = 0.01

@@ -68,6 +68,17 @@ verdict) and **smooth** (differentiable, for optimization). Kernels live in
   the object's soft mask as a mass-weighted mean, so gradients flow through the object only.
 - **Counting** (`components`) uses `kornia.contrib.connected_components`: exact in both
   semantics and without gradient; pair it with differentiable rules (`present`, `area`).
+- **Colours on real videos.** Every colour detector competes with a *palette*: the colours the
+  rules name and the first frame's own flat colours. A pixel is a colour only when it is within
+  `tol` of it and its distance is below {c.FRINGE_RATIO:g} times its distance to the nearest other
+  palette colour: on the line between two colours the outer third at each end counts, the middle
+  third (anti-aliased edges, 4:2:0 chroma fringes) belongs to neither. The palette is computed once
+  per video from frame 0 (the streamed check uses the same one for its lookup table).
+- **Presence** is relative by default: `present(o)` holds while o covers at least
+  {c.PRESENT_FRAC:g} of its frame-0 area; an object absent in frame 0 (< {c.PRESENT_PIXELS} px) is compared with
+  {c.PRESENT_AREA:g} of the frame; `min_area=` gives an absolute threshold.
+- **Regions frozen at start** (`region r = ... at start`) continue under the objects standing on
+  them in frame 0 (`fill_holes`).
 - **Sharing work.** The colour detector also takes a `rulec.primitives.detectors.ColourSpace`
   in place of the video: the video converted to Lab once and each colour distance computed
   once, across detectors and across the exact and smooth passes. The reward makes one per

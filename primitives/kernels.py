@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from rulec.primitives import atoms, detectors, logic, measures, temporal
+from rulec.primitives import atoms, detectors, instances, logic, measures, temporal
 
 KERNELS: dict[str, Callable] = {
     # detectors and region algebra
@@ -17,10 +17,18 @@ KERNELS: dict[str, Callable] = {
     "mask_and": detectors.mask_and,
     "mask_or": detectors.mask_or,
     "mask_minus": detectors.mask_minus,
+    "fill_holes": detectors.fill_holes,
     # measures
     "x": measures.x,
     "y": measures.y,
+    "left_edge": measures.left_edge,
+    "right_edge": measures.right_edge,
+    "top_edge": measures.top_edge,
+    "bottom_edge": measures.bottom_edge,
     "area": measures.area,
+    "largest": instances.largest,
+    "smallest": instances.smallest,
+    "nth": instances.nth,
     "speed": measures.speed,
     "distance": measures.distance,
     "path_distance": measures.path_distance,

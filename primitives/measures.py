@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rulec.primitives.conventions import EMPTY_CENTROID, EMPTY_MASS, EMPTY_PATH_DISTANCE, NORM_EPS
+from rulec.primitives.conventions import EMPTY_CENTROID, EMPTY_MASS, EMPTY_PATH_DISTANCE, EXTENT_QUANTILE, NORM_EPS
 from rulec.primitives.semantics import Semantics
 
 
@@ -137,3 +137,51 @@ def _components_torch(binary: Tensor) -> Tensor:
     # a component's label is the largest pixel id in it: count the pixels that carry their own id
     ids = torch.arange(h * w, device=binary.device).view(1, 1, h, w) + 1 + (torch.arange(n, device=binary.device) * h * w).view(-1, 1, 1, 1)
     return ((labels == ids) & (binary > 0)).sum((-3, -2, -1))
+
+
+def _extent(sem: Semantics, o: Tensor, axis: str, low: bool) -> Tensor:
+    """Bounding-box side of a mask, normalized (pixel edges: the leftmost pixel's left edge...).
+
+    Exact: the extreme edge of the pixels above 0.5. Smooth: a soft quantile, the position where
+    the mask's mass counted from that side reaches ``EXTENT_QUANTILE`` of its total, linear within
+    a pixel: on a binary mask within one pixel of the exact edge, inward; sigmoid tails far away
+    weigh their mass, not their distance. Empty: ``EMPTY_CENTROID`` (finite gradients).
+    """
+    n = o.shape[-1] if axis == "x" else o.shape[-2]
+    if sem.is_exact:
+        present = (o > 0.5).any(-2 if axis == "x" else -1)  # (B, T, n)
+        edges = (torch.arange(n, device=o.device, dtype=o.dtype) + (0 if low else 1)) / n
+        picked = torch.where(present, edges.expand_as(present), torch.full_like(edges.expand_as(present), 2.0 if low else -1.0))
+        value = picked.amin(-1) if low else picked.amax(-1)
+        return torch.where(present.any(-1), value, torch.full_like(value, EMPTY_CENTROID))
+    profile = (o.sum(-2) if axis == "x" else o.sum(-1)).clamp_min(0)  # mass per column or row
+    if not low:
+        profile = profile.flip(-1)
+    total = profile.sum(-1, keepdim=True)
+    ok = total[..., 0] >= EMPTY_MASS
+    target = EXTENT_QUANTILE * torch.where(ok.unsqueeze(-1), total, torch.ones_like(total))
+    cum = profile.cumsum(-1)
+    j = (cum < target).sum(-1, keepdim=True).clamp_max(n - 1)  # the first column reaching the target
+    before = torch.where(j > 0, cum.gather(-1, (j - 1).clamp_min(0)), torch.zeros_like(target))
+    here = profile.gather(-1, j)
+    here = torch.where(here > 0, here, torch.ones_like(here))
+    value = ((j.to(o.dtype) + ((target - before) / here).clamp(0, 1)) / n)[..., 0]
+    if not low:
+        value = 1 - value
+    return torch.where(ok, value, torch.full_like(value, EMPTY_CENTROID))
+
+
+def left_edge(sem: Semantics, o: Tensor) -> Tensor:
+    return _extent(sem, o, "x", True)
+
+
+def right_edge(sem: Semantics, o: Tensor) -> Tensor:
+    return _extent(sem, o, "x", False)
+
+
+def top_edge(sem: Semantics, o: Tensor) -> Tensor:
+    return _extent(sem, o, "y", True)
+
+
+def bottom_edge(sem: Semantics, o: Tensor) -> Tensor:
+    return _extent(sem, o, "y", False)

@@ -38,15 +38,29 @@ from rulec.primitives.conventions import (
     EMPTY_MARGIN,
     EMPTY_MASS,
     EMPTY_PATH_DISTANCE,
+    EXTENT_QUANTILE,
     FIELD_THRESHOLD,
+    FRINGE_RATIO,
+    HOLE_COVER,
+    HOLE_FRINGE,
     INSIDE_FRAC,
     MOTION_SPEED,
     NEAR_DISTANCE,
     NORM_EPS,
     OVERLAP_FRACTION,
+    PALETTE_BLEND,
+    PALETTE_FLAT,
+    PALETTE_MERGE,
+    PALETTE_PIXELS,
+    PALETTE_SHARE,
+    PALETTE_SIZE,
     POSITION_SCALE,
     PRESENT_AREA,
+    PRESENT_FRAC,
+    PRESENT_PIXELS,
     REACH_SCALE,
+    UNCHANGED_PIXEL,
+    UNCHANGED_SOFTNESS,
     UNCHANGED_TOL,
 )
 from rulec.primitives.specs import Kind, Param, PrimitiveSpec
@@ -65,13 +79,13 @@ def functions() -> dict[str, PrimitiveSpec]:
 M, S, B, N, I, STR, C = Kind.MASK, Kind.SIGNAL, Kind.BOOL, Kind.NUMBER, Kind.INT, Kind.STRING, Kind.COLOR
 
 
-def _fn(name, category, params, result, doc, exact, smooth, inputs=(), example="", callable=True, syntax=""):
+def _fn(name, category, params, result, doc, exact, smooth, inputs=(), example="", callable=True, syntax="", appended=()):
     """Register a function users call by name (``callable=True``) or an operator; names are unique."""
     if name in REGISTRY:
         raise ValueError(f"primitive {name!r} registered twice")
     REGISTRY[name] = PrimitiveSpec(name=name, category=category, params=tuple(params), result=result, doc=doc,
                                    exact=exact, smooth=smooth, inputs=tuple(inputs), example=example,
-                                   callable=callable, syntax=syntax)
+                                   callable=callable, syntax=syntax, appended=tuple(appended))
 
 
 def _op(name, category, params, result, syntax, doc, exact, smooth, inputs=()):
@@ -99,9 +113,17 @@ _fn(
     "detector",
     [Param("hex", C, doc="the colour, '#rrggbb'"), Param("tol", N, COLOR_TOL, "Lab distance (Delta E 76) that still counts as this colour")],
     M,
-    "Pixels whose colour is within `tol` of `hex` in CIE Lab.",
-    "1 where the Lab distance (kornia.color.rgb_to_lab) is < tol, else 0",
-    f"sigmoid((tol - distance) / (tol / {COLOR_SOFTNESS:g}))",
+    "Pixels of a colour: within `tol` of `hex` in CIE Lab, and clearly nearer to it than to every other colour of the palette "
+    "(the other colours the rules name and the first frame's own colours), so the in-between pixels of anti-aliased edges and "
+    "codec-blurred fringes belong to no colour and the same rules give the same verdicts on a lossless video and on its "
+    "ordinary H.264 4:2:0 encode.",
+    f"1 where min(tol - d, {FRINGE_RATIO:g} * d_other - d) > 0, d the pixel's Lab distance (kornia.color.rgb_to_lab) to hex, "
+    "d_other its distance to the nearest other palette colour; the palette: every colour the rules name, plus the first "
+    f"frame's flat colours (pixels whose 3x3 neighbourhood varies by <= {PALETTE_FLAT:g} per channel, 5-bit bins of >= "
+    f"{PALETTE_SHARE:g} of the frame and >= {PALETTE_PIXELS} px, each its pixels' mean; one within {PALETTE_MERGE:g} of a "
+    f"named or commoner colour is that colour; one within {PALETTE_BLEND:g} RGB of the segment between two commoner ones is "
+    f"a blend, dropped; at most {PALETTE_SIZE}), computed without gradient once per video",
+    f"sigmoid(min(tol - d, {FRINGE_RATIO:g} * d_other - d) / (tol / {COLOR_SOFTNESS:g})) (the same palette)",
     inputs=("video",),
     example='color("#e53935")',
 )
@@ -124,10 +146,37 @@ _op("mask_not", "region", [Param("a", M)], M, "not R", "Complement of a region."
 _op("mask_and", "region", [Param("a", M), Param("b", M)], M, "R and S", "Intersection of two regions.", "min(a, b)", "a * b")
 _op("mask_or", "region", [Param("a", M), Param("b", M)], M, "R or S", "Union of two regions.", "max(a, b)", "a + b - a * b")
 _op("mask_minus", "region", [Param("a", M), Param("b", M)], M, "R - S", "Difference of two regions.", "min(a, 1 - b)", "a * (1 - b)")
+_op(
+    "fill_holes",
+    "region",
+    [Param("r", M), Param("objects", M)],
+    M,
+    "region r = ... at start",
+    "A region frozen at start, as a person sees it: it continues under the declared objects standing on it in frame 0, "
+    "so an object that starts on the region does not cut a hole in it. Only holes the region encloses are filled (an agent "
+    "in a corridor is not enclosed by the walls; a maze's floor is enclosed, but the agent covers little of it). The compiler applies it to every `region` declared with a "
+    "top-level `at start`, with every `object` declaration frozen on the first frame.",
+    "r > 0.5, plus each hole of it (scipy.ndimage.binary_fill_holes: 4-connected pieces of the complement that r encloses) "
+    f"that the objects > 0.5, grown by {HOLE_FRINGE} px (their fringe), cover at least {HOLE_COVER:g} of",
+    "max(r, the added footprints) (no gradient: the first frame is detached)",
+)
 
 # ---------------------------------------------------------------- measures
 _fn("x", "measure", [Param("o", M)], S, f"Horizontal centroid of a mask (mass-normalized), 0 = left, 1 = right; {EMPTY_CENTROID:g} when empty (mass < {EMPTY_MASS:g} px).", "centroid of the mask", "centroid of the soft mask")
 _fn("y", "measure", [Param("o", M)], S, f"Vertical centroid of a mask (mass-normalized), 0 = top, 1 = bottom; {EMPTY_CENTROID:g} when empty (mass < {EMPTY_MASS:g} px).", "centroid of the mask", "centroid of the soft mask")
+for _side, _axis, _what in (("left_edge", "x", "left edge"), ("right_edge", "x", "right edge"), ("top_edge", "y", "top edge"), ("bottom_edge", "y", "bottom edge")):
+    _fn(
+        _side,
+        "measure",
+        [Param("o", M)],
+        S,
+        f"The {_what} of a mask's bounding box, normalized (0 = left/top of the frame, 1 = right/bottom; pixel edges, so "
+        f"the same at any resolution); {EMPTY_CENTROID:g} when empty.",
+        f"the {_what} of the outermost pixel > 0.5",
+        f"a soft quantile: where the soft mask's mass counted from that side reaches {EXTENT_QUANTILE:g} of its total (linear "
+        "within a pixel): within a pixel of the exact edge on a binary mask, inward; finite gradients also when empty",
+        example=f"at end {_side}(agent) {'>' if _side in ('left_edge', 'top_edge') else '<'} 0.5",
+    )
 _fn("area", "measure", [Param("o", M)], S, "Fraction of the frame a mask covers.", "mean of the mask", "mean of the soft mask")
 _fn("speed", "measure", [Param("o", M)], S, "Centroid displacement per frame (normalized units); 0 at frame 0 and when empty.", "|c_t - c_{t-1}|", f"sqrt(d^2 + eps^2) - eps of the centroid step, eps = {NORM_EPS:g}")
 _fn(
@@ -156,6 +205,18 @@ _fn(
     example="progress path_distance(agent, goal, not walls)",
 )
 
+# ---------------------------------------------------------------- instances (one piece of a same-colour set)
+_INSTANCE = ("8-connected pieces of the mask > 0.5, labelled per frame (scipy.ndimage.label); the choice carries no gradient, "
+             "the result is the soft mask on the chosen piece's pixels (0 elsewhere); empty when there is no piece")
+_fn("largest", "region", [Param("o", M)], M, "The largest piece of a mask (several objects of one colour): the one with the most pixels; a tie: the first in raster order.",
+    "o on the piece with the most pixels; " + _INSTANCE, "the same (gradient through the chosen piece's soft pixels)", example="x(largest(circles)) > x(smallest(circles))")
+_fn("smallest", "region", [Param("o", M)], M, "The smallest piece of a mask: the one with the fewest pixels; a tie: the first in raster order.",
+    "o on the piece with the fewest pixels; " + _INSTANCE, "the same (gradient through the chosen piece's soft pixels)", example="present(smallest(circles))")
+_fn("nth", "region", [Param("o", M), Param("k", I, doc="1 = the first"), Param("by", STR, "x", "order: x (left to right), y (top to bottom) or area (small to large)")], M,
+    "The k-th piece of a mask in order of its centroid's x (left to right), y (top to bottom) or its area (small to large); empty when there are fewer than k.",
+    "o on the k-th piece in ascending order of `by` (stable: ties in raster order); " + _INSTANCE, "the same (gradient through the chosen piece's soft pixels)",
+    example='area(nth(circles, 1)) < area(nth(circles, 2))')
+
 # ---------------------------------------------------------------- atoms
 def _reach(dbar: str) -> str:
     """The distance factor of inside/overlaps/touches, worded once."""
@@ -174,18 +235,34 @@ _fn("left_of", "atom", [Param("a", M), Param("b", M)], B, "a's centroid is left 
 _fn("right_of", "atom", [Param("a", M), Param("b", M)], B, "a's centroid is right of b's.", f"(x(a) - x(b)) / {POSITION_SCALE:g}: linear, never flat", "same margin")
 _fn("above", "atom", [Param("a", M), Param("b", M)], B, "a's centroid is above b's.", f"(y(b) - y(a)) / {POSITION_SCALE:g}: linear, never flat", "same margin")
 _fn("below", "atom", [Param("a", M), Param("b", M)], B, "a's centroid is below b's.", f"(y(a) - y(b)) / {POSITION_SCALE:g}: linear, never flat", "same margin")
-_fn("present", "atom", [Param("o", M), Param("min_area", N, PRESENT_AREA, "smallest area that counts as present")], B, "The object is visible (its area is at least min_area).", "tanh((area - min_area) / min_area)", "same margin")
+_fn(
+    "present",
+    "atom",
+    [Param("o", M), Param("frac", N, PRESENT_FRAC, "fraction of the object's frame-0 area that counts as present"),
+     Param("min_area", N, 0.0, "an absolute smallest area (fraction of the frame) instead; 0: relative to frame 0")],
+    B,
+    f"The object is visible: its area is at least frac times its area in frame 0 (so a codec-frayed, shrunk or half-hidden object still counts). "
+    f"An object covering fewer than {PRESENT_PIXELS} pixels in frame 0 (absent there) is compared with the absolute {PRESENT_AREA:g} of the frame instead; "
+    "`min_area=` (> 0) gives an absolute threshold explicitly.",
+    "tanh((area - a) / a), a = frac * area(o at start) (or min_area, or the absolute fallback); the compiler passes `o at start` as a last argument",
+    "same margin on the soft masks (the frame-0 area carries no gradient)",
+    example="always present(agent)",
+    appended=("first",),
+)
 _fn("moving", "atom", [Param("o", M), Param("v", N, MOTION_SPEED, "speed that counts as moving")], B, "The object moves (speed above v).", "tanh((speed - v) / v)", "same margin")
 _fn("still", "atom", [Param("o", M), Param("v", N, MOTION_SPEED, "speed that counts as still")], B, "The object does not move (speed below v).", "tanh((v - speed) / v)", "same margin")
 _fn(
     "unchanged",
     "atom",
-    [Param("r", M), Param("tol", N, UNCHANGED_TOL, "mean absolute RGB change (0..1) allowed")],
+    [Param("r", M), Param("tol", N, UNCHANGED_TOL, "share of r's pixels that may change")],
     B,
-    "The pixels of region r look as in the first frame.",
-    "(tol - mean over r of the per-pixel mean |RGB - first frame|) / tol; +1 for an empty r",
-    "same margin",
+    f"The pixels of region r look as in the first frame: at most a share tol of them changed (a pixel changed when its "
+    f"mean absolute RGB change exceeds {UNCHANGED_PIXEL:g}), so a local repaint of a long wall fails however small the mean change.",
+    f"(tol - share) / tol, share = mass(r * [mean |RGB - first frame| > {UNCHANGED_PIXEL:g}]) / mass(r); below 0 multiplied by "
+    f"(1 + mean change over r / {UNCHANGED_PIXEL:g}) (same sign, still pulling where the step is flat); +1 for an empty r",
+    f"the same with sigmoid((change - {UNCHANGED_PIXEL:g}) / ({UNCHANGED_PIXEL:g} / {UNCHANGED_SOFTNESS:g})) for the step",
     inputs=("video", "start"),
+    example="always unchanged(walls)",
 )
 _fn(
     "ask",

@@ -51,6 +51,9 @@ class PrimitiveSpec:
     callable: bool = True  # written as name(args) in the DSL
     syntax: str = ""  # how it is written, for operators
     example: str = ""
+    #: arguments the compiler appends after ``params`` (not written in the DSL), e.g. present's
+    #: ``first``: the object frozen on the first frame
+    appended: tuple[str, ...] = ()
 
     def position(self, name: str) -> int:
         """Where the parameter ``name`` stands in a graph node's ``args`` (which follow ``params``)."""

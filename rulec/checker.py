@@ -40,7 +40,8 @@ _KIND_WORDS = {
 ARGUMENT_RANGES: dict[tuple[str, str], tuple[float, float, bool]] = {
     ("color", "tol"): (0.0, 300.0, False),
     ("near", "d"): (0.0, 2.0, False),
-    ("present", "min_area"): (0.0, 1.0, False),
+    ("present", "min_area"): (0.0, 1.0, True),
+    ("present", "frac"): (0.0, 0.999, False),
     ("moving", "v"): (0.0, 2.0, False),
     ("still", "v"): (0.0, 2.0, False),
     ("unchanged", "tol"): (0.0, 1.0, False),
@@ -49,8 +50,15 @@ ARGUMENT_RANGES: dict[tuple[str, str], tuple[float, float, bool]] = {
     ("box", "y0"): (0.0, 1.0, True),
     ("box", "x1"): (0.0, 1.0, True),
     ("box", "y1"): (0.0, 1.0, True),
+    ("nth", "k"): (1, MAX_PIXELS, True),
     ("grow", "px"): (0, MAX_PIXELS, True),
     ("shrink", "px"): (0, MAX_PIXELS, True),
+}
+
+
+#: Allowed values of string arguments.
+ARGUMENT_CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("nth", "by"): ("x", "y", "area"),
 }
 
 
@@ -544,6 +552,11 @@ class Checker:
         if param.kind == Kind.STRING:
             if not isinstance(arg, A.String):
                 self.err("E201", f"{who} must be a string; found {kind_word(kind)}", arg.span)
+                return False
+            choices = ARGUMENT_CHOICES.get((spec.name, param.name))
+            if choices is not None and arg.value not in choices:
+                self.err("E211", f"{who} must be one of {', '.join(repr(c) for c in choices)}; found {arg.value!r}", arg.span,
+                         param.doc or None)
                 return False
             return True
         # NUMBER / INT: a literal

@@ -81,8 +81,23 @@ class Lowerer:
     def name(self, name: str, neg: bool = False, frozen: bool = False) -> Operand:
         key = (name, neg, frozen)
         if key not in self._names:
-            self._names[key] = self.lower(self.check.symbols[name].declaration.value, neg, frozen)
+            symbol = self.check.symbols[name]
+            value = self.lower(symbol.declaration.value, neg, frozen)
+            if symbol.role == "region" and isinstance(symbol.declaration.value, A.Freeze):
+                value = self.filled(value)
+            self._names[key] = value
         return self._names[key]
+
+    def filled(self, region: Ref) -> Ref:
+        """A region frozen at start, with the holes the objects cover in frame 0 filled
+        (``fill_holes``): what a person sees of a region an object sits on. The objects are
+        every ``object`` declaration, frozen on the first frame."""
+        objects = [self.name(s.name, False, True) for s in self.check.symbols.values() if s.role == "object"]
+        objects = [o for o in objects if isinstance(o, Ref)]
+        if not objects:
+            return region
+        node = self.graph.nodes[region.node]
+        return self.graph.add("fill_holes", (region, *objects), (), node.span, node.label)
 
     def lower(self, e: A.Node, neg: bool = False, frozen: bool = False) -> Operand:
         match e:
@@ -137,6 +152,10 @@ class Lowerer:
             else:
                 args.append(Const(p.default))
         inputs = tuple("start" if (frozen and i == "video") else i for i in spec.inputs)
+        if "first" in spec.appended:
+            # present's threshold is relative to the object's area in frame 0: the kernel also
+            # reads the object frozen on the first frame (``o at start``), a static node
+            args.append(self.lower(given["o"], False, True))
         atom = self.add(e.func, args, inputs, e, False, frozen and spec.result == Kind.MASK,
                         label=self._call_label(e.func, spec, given, args, frozen and spec.result == Kind.MASK))
         if neg and spec.result == Kind.BOOL:

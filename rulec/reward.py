@@ -22,7 +22,7 @@ from torch.utils.checkpoint import checkpoint
 
 from rulec.chunks import REWARD_CHUNK_PIXELS, WHOLE_VIDEO_PIXELS, chunk_bounds, chunk_frames_for, release_freed_memory, split_graph
 from rulec.diagnostics import Diagnostic, RulesError
-from rulec.primitives.detectors import ColourSpace
+from rulec.primitives.detectors import ColourSpace, Palette
 from rulec.primitives.kernels import KERNELS
 from rulec.primitives.semantics import Exact, Semantics, Smooth
 from rulec.verdict import verdict
@@ -96,6 +96,11 @@ def _semantics(semantics: str | Semantics, beta: float | None) -> Semantics:
     raise ValueError(f"semantics must be 'smooth' or 'exact', got {semantics!r}")
 
 
+def named_colours(compiled: CompiledRules) -> tuple[str, ...]:
+    """The colours of a graph's colour detectors, lower-case, sorted."""
+    return tuple(sorted({n.arg("hex").value.lower() for n in compiled.nodes if n.op == "color"}))
+
+
 @dataclass(frozen=True)
 class GraphInputs:
     """The graph's implicit inputs for one call (``"video"``, ``"start"``), shared by both passes.
@@ -109,9 +114,12 @@ class GraphInputs:
     colour_spaces: dict[str, ColourSpace]
 
     @classmethod
-    def of(cls, video: Tensor, start: Tensor) -> GraphInputs:
+    def of(cls, video: Tensor, start: Tensor, named: tuple[str, ...] = (), palette: Palette | None = None) -> GraphInputs:
+        """``named``: the colours the rules name; with the first frame's palette they are what
+        every colour detector competes with (one :class:`Palette`, shared by both inputs)."""
         tensors = {"video": video, "start": start}
-        return cls(tensors, {name: ColourSpace(t) for name, t in tensors.items()})
+        palette = palette if palette is not None else Palette(start, named)
+        return cls(tensors, {name: ColourSpace(t, palette=palette) for name, t in tensors.items()})
 
     def for_node(self, node: Node) -> list[Tensor | ColourSpace]:
         """What ``node``'s kernel takes before its arguments."""
@@ -143,6 +151,8 @@ class RewardModule(nn.Module):
         self.chunk_pixels, self.whole_pixels = chunk_pixels, whole_pixels
         self.hinge_margin = hinge_margin
         self.hinge_sharpness = hinge_sharpness
+        #: every colour the rules name: each colour detector competes with the others (and the first frame's palette)
+        self.named_colours = named_colours(compiled)
 
     # ------------------------------------------------------------------ checks
     def _diagnostic(self, code: str, message: str, node: Node | None = None, help: str | None = None) -> RulesError:
@@ -234,7 +244,8 @@ class RewardModule(nn.Module):
         (recomputed in backward), so memory is the video, its gradient and one chunk's masks."""
         nodes = self.compiled.nodes
         split = split_graph(self.compiled)
-        first = GraphInputs.of(start, start)  # static nodes read the first frame (box: its size)
+        palette = Palette(start, self.named_colours)
+        first = GraphInputs.of(start, start, palette=palette)  # static nodes read the first frame (box: its size)
         static: dict[int, Tensor] = {}
         for node in nodes:
             if node.id in split.static:
@@ -242,7 +253,7 @@ class RewardModule(nn.Module):
 
         def frame_local(frames: Tensor, context: int) -> tuple[Tensor, ...]:
             release_freed_memory()  # the previous chunk's temporaries (also between recomputations in backward)
-            inputs, values = GraphInputs.of(frames, start), dict(static)
+            inputs, values = GraphInputs.of(frames, start, palette=palette), dict(static)
             for node in nodes:
                 if node.id in split.local:
                     values[node.id] = KERNELS[node.op](sem, *inputs.for_node(node), *node.arg_values(values))
@@ -292,7 +303,7 @@ class RewardModule(nn.Module):
         sem = Smooth(beta) if beta and not self.semantics.is_exact else self.semantics
         chunk_frames = self._chunk_frames(video)
         if chunk_frames is None:
-            inputs = GraphInputs.of(video, start)
+            inputs = GraphInputs.of(video, start, self.named_colours)
             with torch.no_grad():
                 exact = self.evaluate(inputs, Exact())
             smooth = exact if sem.is_exact else self.evaluate(inputs, sem)

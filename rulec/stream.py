@@ -23,7 +23,7 @@ from torch import Tensor
 from rulec.chunks import chunk_frames_for, release_freed_memory, split_graph
 from rulec.ir import CompiledRules, Kind, Node, Ref
 from rulec.primitives.atoms import covered_pixels
-from rulec.primitives.detectors import color
+from rulec.primitives.detectors import ColourSpace, Palette, color
 from rulec.primitives.kernels import KERNELS
 from rulec.primitives.semantics import Exact
 from rulec.check import frames_to_tensor as to_tensor
@@ -42,12 +42,15 @@ class ColourTable:
     """RGB triple -> one bit per colour detector, filled lazily for the triples a video holds.
 
     A triple's bit is ``color(Exact(), ...)`` of that triple, as float ``byte / 255`` like
-    :func:`rulec.check.frames_to_tensor`: the same decision as the per-pixel detector. A
+    :func:`rulec.check.frames_to_tensor`, competing with the same :class:`Palette` (set from
+    the first frame before any triple is classified): the same decision as the per-pixel detector. A
     chunk costs one table read per pixel (plus one per further 15 detectors).
     """
 
-    def __init__(self, detectors: list[tuple[str, float]]):
+    def __init__(self, detectors: list[tuple[str, float]], palette: Palette | None = None):
         self.detectors = detectors
+        #: the colours the detectors compete with (the first frame's palette and the named colours)
+        self.palette = palette
         groups = max(1, -(-len(detectors) // _BITS))
         self.bits = [np.zeros(1 << 24, dtype=np.uint16) for _ in range(groups)]
         self._mark = np.zeros(1 << 24, dtype=bool)
@@ -67,8 +70,9 @@ class ColourTable:
         rgb = np.stack([new >> 16, (new >> 8) & 255, new & 255], axis=-1).astype(np.uint8)
         pixels = to_tensor(rgb.reshape(1, -1, 1, 3))  # (1, 1, 3, N, 1): the triples as one frame
         sem = Exact()
+        space = ColourSpace(pixels, palette=self.palette if self.palette is not None else Palette.none())
         for k, (hex_colour, tol) in enumerate(self.detectors):
-            hit = color(sem, pixels, hex_colour, tol).reshape(-1).numpy() > 0.5
+            hit = color(sem, space, hex_colour, tol).reshape(-1).numpy() > 0.5
             self.bits[k // _BITS][new[hit]] |= np.uint16(1 << (k % _BITS))
         self.bits[0][new] |= _KNOWN
 
@@ -129,6 +133,7 @@ class StreamingEvaluator:
                     self.size = tuple(chunk.shape[1:3])
                     self.reward.validate_geometry(None, *self.size)
                     self._start = to_tensor(chunk[:1])
+                    self.table = ColourTable(self.table.detectors, Palette(self._start, self.reward.named_colours))  # a new video, a new palette
                     inputs = {"video": self._start, "start": self._start}  # box reads the frame size only
                     for node in self.compiled.nodes:
                         if node.id in self.static:

@@ -41,7 +41,7 @@ def test_same_object_in_five_rules_is_one_detector_node():
         "at end inside(agent, goal)", "always present(agent)", "always speed(agent) < 0.2",
         "eventually near(agent, goal)", "always not touches(agent, walls)"]))
     c = compiled(rules)
-    detectors = [n for n in c.nodes if n.op == "color" and n.args[0] == Const("#e53935")]
+    detectors = [n for n in c.nodes if n.op == "color" and n.args[0] == Const("#e53935") and n.inputs == ("video",)]
     assert len(detectors) == 1
     users = [n for n in c.nodes if Ref(detectors[0].id) in n.args]
     assert len(users) == 5
@@ -55,14 +55,17 @@ def test_identical_subexpressions_written_twice_are_one_node():
 
 def test_keyword_defaults_are_filled_in_registry_order():
     c = compiled("goal g : near(agent, goal)\n")
-    assert root(c).args == (Ref(0), Ref(1), Const(0.15))
-    assert c.nodes[0].args == (Const("#e53935"), Const(12.0))
+    goal = c.nodes[root(c).args[1].node]
+    assert root(c).args[0] == Ref(0) and root(c).args[2] == Const(0.15)
+    assert goal.op == "fill_holes" and goal.args[0] == Ref(1)  # a region frozen at start: holes under objects filled
+    assert c.nodes[0].args == (Const("#e53935"), Const(20.0))
 
 
 def test_at_start_replaces_video_input_by_start():
     c = compiled("goal g : unchanged(walls) and present(agent at start)\n")
-    walls = c.nodes[c.declarations[2].node]
-    assert walls.op == "color" and walls.inputs == ("start",)
+    filled = c.nodes[c.declarations[2].node]
+    walls = c.nodes[filled.args[0].node]
+    assert filled.op == "fill_holes" and walls.op == "color" and walls.inputs == ("start",)
     assert c.nodes[c.declarations[0].node].inputs == ("video",)
     unchanged = next(n for n in c.nodes if n.op == "unchanged")
     assert unchanged.inputs == ("video", "start")
@@ -75,8 +78,9 @@ def test_freeze_reaches_through_region_algebra_and_morphology():
     present = root(c)
     frozen = present.args[0].node
     assert structure(c, frozen) == ("mask_minus", (
-        ("grow", (("color", (("const", "#e53935"), ("const", 12.0)), ("start",)), ("const", 2)), ()),
-        ("color", (("const", "#000000"), ("const", 12.0)), ("start",)),
+        ("grow", (("color", (("const", "#e53935"), ("const", 20.0)), ("start",)), ("const", 2)), ()),
+        ("fill_holes", (("color", (("const", "#000000"), ("const", 20.0)), ("start",)),
+                        ("color", (("const", "#e53935"), ("const", 20.0)), ("start",))), ()),
     ), ())
 
 
@@ -205,7 +209,7 @@ def test_to_json_is_serializable_and_complete():
     c = compiled("goal g : inside(agent, goal)\n")
     data = json.loads(json.dumps(c.to_json()))
     assert len(data["nodes"]) == len(c.nodes)
-    assert data["nodes"][0]["args"] == [{"const": "#e53935"}, {"const": 12.0}]
+    assert data["nodes"][0]["args"] == [{"const": "#e53935"}, {"const": 20.0}]
     assert data["rules"][0]["root"] == c.rules[0].root
     assert {d["name"] for d in data["declarations"]} == {"agent", "goal", "walls"}
 
@@ -214,7 +218,8 @@ def test_to_dot_has_every_node_and_edge():
     c = compiled("goal g : inside(agent, goal)\n")
     dot = c.to_dot()
     assert dot.startswith("digraph") and all(f"n{n.id} [" in dot for n in c.nodes)
-    assert "n0 -> n3;" in dot and "n1 -> n3;" in dot and "-> r0;" in dot
+    inside = root(c)
+    assert all(f"n{a} -> n{inside.id};" in dot for a in inside.refs()) and "-> r0;" in dot
 
 
 def test_to_reward_delegates_to_rulec_reward(monkeypatch):

@@ -115,7 +115,8 @@ def test_agent_detector_runs_once_per_semantics_however_many_rules_use_it(monkey
     for text in (MAZE_RULES, many):
         calls.clear()
         compile_rules(text).to_reward()(video)  # exact + smooth
-        assert calls.count("#e53935") == 2
+        # on the video, and on the first frame (the regions' holes under objects, present's frame-0 area)
+        assert calls.count("#e53935") == 4
         assert calls.count("#000000") == 2
 
 

@@ -119,11 +119,15 @@ def test_colour_table_decides_like_the_pixel_detector():
     detectors = [("#e53935", 12.0), ("#1e88e5", 30.0), ("#000000", 5.0)]
     # more detectors than one table word holds, so a second table is read too
     detectors += [(f"#{v:02x}{255 - v:02x}{(7 * v) % 256:02x}", 15.0) for v in range(0, 256, 18)]
-    table = ColourTable(detectors)
+    from rulec.primitives.detectors import ColourSpace, Palette
+
+    scene = PALETTE[np.arange(24 * 24).reshape(1, 24, 24) % len(PALETTE)]  # a first frame of palette colours
+    palette = Palette(frames_to_tensor(scene), tuple(h for h, _ in detectors))
+    table = ColourTable(detectors, palette)
     first = table.masks(pixels)
     second = table.masks(pixels[:, :, ::-1].copy())  # every triple now known: no classification
     for k, (hex_colour, tol) in enumerate(detectors):
-        want = color(Exact(), frames_to_tensor(pixels), hex_colour, tol)
+        want = color(Exact(), ColourSpace(frames_to_tensor(pixels), palette=palette), hex_colour, tol)
         assert torch.equal(first[k], want), hex_colour
         assert torch.equal(second[k], want.flip(-1)), hex_colour
         assert 0 < int(want.sum()) < want.numel() or k >= 3
