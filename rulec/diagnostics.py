@@ -62,6 +62,7 @@ CODES: dict[str, str] = {
     # warnings
     "W001": "unused declaration",
     "W002": "no process rule",
+    "W003": "declaration matches nothing in the first frame",
 }
 
 

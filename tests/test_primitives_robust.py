@@ -247,3 +247,21 @@ def test_unchanged_smooth_is_finite_and_pulls_changed_pixels_back():
     assert m[0, 0] > 0.9 and m[0, 2] < 0
     empty = KERNELS["unchanged"](Smooth(), video, video[:, :1].detach(), torch.zeros(1, 1, 64, 64))
     assert torch.equal(empty, torch.ones_like(empty))
+
+
+# ---------------------------------------------------------------- W003: declarations that match nothing in frame 0
+def test_check_warns_about_a_declaration_that_matches_nothing_in_the_first_frame(tmp_path):
+    from rulec.check import check_file
+
+    frames = np.full((2, 64, 64, 3), 255, np.uint8)
+    frames[:, 10:16, 10:16] = hex_to_rgb(PALETTE["red"])
+    rules = tmp_path / "rules.txt"
+    rules.write_text('object agent = color("#e53935")\nobject ghost = color("#1e88e5")\ngoal g : always present(agent)\n'
+                     "process p : always not present(ghost)\n")
+    write_video(tmp_path / "video", frames)
+    for keep in (True, False):
+        result = check_file(rules, tmp_path / "video", keep_frames=keep)
+        assert [w.code for w in result.warnings] == ["W003"]
+        data = result.to_json()
+        assert data["passed"] and data["warnings"][0]["message"] == "object 'ghost' matches nothing in the first frame"
+        assert "#ffffff" in data["warnings"][0]["help"] and "#e53935" in data["warnings"][0]["help"]

@@ -72,6 +72,10 @@ def check(
 
         typer.echo(dumps({"video": str(video), **result.to_json()}, indent=2))
     else:
+        from rulec.diagnostics import render
+
+        for w in result.warnings:  # W003: a declaration that matches nothing in frame 0 (the verdict stands)
+            typer.echo(render(w, result.compiled.source, result.compiled.source_name), err=True)
         _print_table(result)
     raise typer.Exit(0 if bool(result.report.passed[0]) else 1)
 

@@ -111,6 +111,10 @@ EXAMPLES: tuple[Example, ...] = (
     Example("W002", _HEAD + "goal reach : at end inside(agent, goal)\n",
             "Goal rules only: nothing stops an optimizer from taking shortcuts (teleporting, smearing, "
             "crossing walls). A warning."),
+    Example("W003", _HEAD + "goal reach : at end inside(agent, goal)\nprocess shown : always present(agent)\n",
+            "`rulec check` only: an object or region that no pixel of the video's first frame matches (here, "
+            "judged on an all-white first frame with a grey square), named with the colours that frame does hold. "
+            "A warning: the verdict and the exit code stand (under `--json` it is listed in the verdict's `warnings`)."),
 )
 
 
@@ -127,6 +131,14 @@ def diagnostics_of(example: Example) -> tuple[list[Diagnostic], str]:
                 compile_rules(path, name=name)
         else:
             compiled = compile_rules(example.source, name=name, num_frames=example.num_frames)
+            if example.code == "W003":  # a warning about a video: judged on a white frame with a grey square
+                import numpy as np
+
+                from rulec.check import first_frame_warnings
+
+                frame = np.full((32, 32, 3), 255, np.uint8)
+                frame[8:20, 8:20] = 0x9E
+                return [*compiled.warnings, *first_frame_warnings(compiled, frame)], example.source
             return list(compiled.warnings), example.source
     except RulesError as exc:
         return [*exc.diagnostics, *exc.warnings], exc.source
