@@ -17,6 +17,10 @@ small ones in batches. ``--chance``, ``--noise`` and ``--yuv420`` apply to the s
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/agreement.py --n 50 [--chance] [--noise 12] [--yuv420] [--json]
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/agreement.py --families realistic --codec lossless,mp4 --n-realistic 4 --n-large 2
 
+With the defaults (--n-realistic 2, --n-large 1) the realistic families take about half an hour on
+a shared 2-core machine: per instance, card_swap ~40 s, sort_by_size ~9 min, return_home ~12 min
+(both codecs; the rules' erosions at 512 px and every atom at 1024 px cost most of it).
+
 Exit status 1 when a scorer misbehaves (on lossless videos, or on mp4 for a realistic family,
 whose scorers must be codec-robust) or one of the six families agrees on fewer than 95 % of
 its lossless videos; the realistic families' agreement is a measurement of today's rules
@@ -214,8 +218,8 @@ def run_six(fam: str, args, codecs: list[str]) -> dict:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=50, help="instances per 32x32 family (seeds 0..n-1)")
-    ap.add_argument("--n-realistic", type=int, default=4, help="instances per realistic family of 256-512 px")
-    ap.add_argument("--n-large", type=int, default=2, help="instances per realistic family of 1024 px or more (minutes per video)")
+    ap.add_argument("--n-realistic", type=int, default=2, help="instances per realistic family of 256-512 px (sort_by_size: ~9 min each)")
+    ap.add_argument("--n-large", type=int, default=1, help="instances per realistic family of 1024 px or more (return_home: ~12 min each)")
     ap.add_argument("--size", type=int, default=None, help="render every realistic family at this size instead of its default (a quick look)")
     ap.add_argument("--families", default="all", help="comma-separated names, 'six', 'realistic' or 'all'")
     ap.add_argument("--codec", default="lossless,mp4", help="judge the videos as they are (lossless) and/or after an H.264 4:2:0 mp4 encode at the default CRF (mp4)")
@@ -223,6 +227,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--noise", type=int, default=0, help="also judge every video with uniform +-NOISE RGB noise added (32x32 families)")
     ap.add_argument("--yuv420", action="store_true", help="also score each ground truth after a 4:2:0 H.264 round trip at crf 0 (32x32 families)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
+    ap.add_argument("--save", default=None, help="also write the results as JSON to this file")
     args = ap.parse_args(argv)
     codecs = [c.strip() for c in args.codec.split(",") if c.strip()]
     if not codecs or any(c not in CODECS for c in codecs):
@@ -258,8 +263,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"# {fam}: done in {results[fam]['seconds']} s", file=sys.stderr, flush=True)
     elapsed = time.time() - t0
 
+    record = {"codecs": codecs, "families": results, "seconds": round(elapsed, 1)}
+    if args.save:
+        with open(args.save, "w") as fh:
+            json.dump(record, fh, indent=1)
     if args.json:
-        print(json.dumps({"codecs": codecs, "families": results, "seconds": round(elapsed, 1)}, indent=1))
+        print(json.dumps(record, indent=1))
     else:
         print("agreement of compiled rules.txt with the independent scorer (ground truth + every corruption; "
               "mp4 = H.264 4:2:0 at the default CRF; GT scorer / GT rules = ground truths the scorer / the rules pass)")
