@@ -265,3 +265,10 @@ def test_check_warns_about_a_declaration_that_matches_nothing_in_the_first_frame
         data = result.to_json()
         assert data["passed"] and data["warnings"][0]["message"] == "object 'ghost' matches nothing in the first frame"
         assert "#ffffff" in data["warnings"][0]["help"] and "#e53935" in data["warnings"][0]["help"]
+
+
+def test_occlusion_window_allows_a_short_disappearance():
+    rules = 'object card = color("#e53935")\ngoal seen : always eventually[0:5] present(card)\n'
+    hidden = lambda gap: _blob_video([29] * 3 + [0] * gap + [29] * 3)
+    assert _verdicts(rules, hidden(4)) == {"seen": True}
+    assert _verdicts(rules, hidden(5)) == {"seen": False}
