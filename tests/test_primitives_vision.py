@@ -161,7 +161,7 @@ def _args_for(spec, sem, video, mask, other):
             args.append(None)
         elif p.name == "offset":
             args.append(1)
-        elif p.name == "px":
+        elif p.name in ("px", "k"):
             args.append(1)
         elif p.default is not None:
             args.append(p.default)
