@@ -165,8 +165,9 @@ def changed_pixels(sem: Semantics, video: Tensor, start: Tensor) -> Tensor:
 
 def unchanged(sem: Semantics, video: Tensor, start: Tensor, r: Tensor, tol: float = UNCHANGED_TOL) -> Tensor:
     """The share of region r's pixels that changed from the first frame (:func:`changed_pixels`),
-    against ``tol``: ``(tol - share) / tol``, so a local repaint of a large region fails however
-    small its mean change. An empty region is unchanged (+1)."""
+    against ``tol``: ``(tol - share) / tol`` up to tol, ``(tol - share) / (1 - tol)`` beyond (so
+    from +1 to -1, like the other fraction margins), so a local repaint of a large region fails
+    however small its mean change. An empty region is unchanged (+1)."""
     tol = _positive("unchanged(tol=...)", tol)
     if r.shape[1] == 1:  # a frozen region: only the pixels it covers can count
         video, start, r = covered_pixels(r, video, start, r)
@@ -174,7 +175,8 @@ def unchanged(sem: Semantics, video: Tensor, start: Tensor, r: Tensor, tol: floa
     changed = changed_pixels(sem, video, start)
     area = mass(r.expand_as(changed))
     share = safe_ratio((changed * r).sum((-2, -1)), area, 0.0)
-    margin = (tol - share) / tol
+    # unit-sized like the other fraction margins: +1 nothing changed, 0 at tol, -1 all changed
+    margin = torch.where(share <= tol, (tol - share) / tol, (tol - share) / (1 - tol))
     # failing, the margin also grows with r's mean change (same sign), so it still pulls on
     # pixels changed far beyond the step, where the step is flat
     mean_change = safe_ratio((change * r).sum((-2, -1)), area, 0.0)

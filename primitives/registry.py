@@ -258,7 +258,7 @@ _fn(
     B,
     f"The pixels of region r look as in the first frame: at most a share tol of them changed (a pixel changed when its "
     f"mean absolute RGB change exceeds {UNCHANGED_PIXEL:g}), so a local repaint of a long wall fails however small the mean change.",
-    f"(tol - share) / tol, share = mass(r * [mean |RGB - first frame| > {UNCHANGED_PIXEL:g}]) / mass(r); below 0 multiplied by "
+    f"(tol - share) / tol up to tol, (tol - share) / (1 - tol) beyond (+1 .. -1), share = mass(r * [mean |RGB - first frame| > {UNCHANGED_PIXEL:g}]) / mass(r); below 0 multiplied by "
     f"(1 + mean change over r / {UNCHANGED_PIXEL:g}) (same sign, still pulling where the step is flat); +1 for an empty r",
     f"the same with sigmoid((change - {UNCHANGED_PIXEL:g}) / ({UNCHANGED_PIXEL:g} / {UNCHANGED_SOFTNESS:g})) for the step",
     inputs=("video", "start"),
