@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from test_tto_support import PixelWanReasoner, RedRightReward, redness, task_input
+from test_tto_support import RedRightReward, base_setup
 
 from rulec.runtime.optimize.baselines import base_sample, best_of_n, best_of_ns
 from rulec.runtime.optimize.budget import Costs
@@ -14,11 +14,8 @@ from rulec.runtime.optimize.tto import optimize
 
 @pytest.fixture(scope="module")
 def setup():
-    reasoner = PixelWanReasoner()
-    task = task_input(num_frames=8)
-    with torch.no_grad():
-        base = reasoner.sample(task, seed=0, num_steps=4)
-    return reasoner, task, RedRightReward(float(redness(base)[0, -1]) + 0.5)
+    reasoner, task, red = base_setup(8, 4)
+    return reasoner, task, RedRightReward(red + 0.5)
 
 
 def test_base_sample_is_the_frozen_models_sample(setup):

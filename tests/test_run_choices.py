@@ -6,7 +6,7 @@ import math
 
 import pytest
 import torch
-from test_tto_support import FakeReport, FakeRule, PixelWanReasoner, RedRightReward, redness, task_input
+from test_tto_support import FakeReport, FakeRule, RedRightReward, base_setup
 
 from rulec.runtime.bench.run import BenchSettings
 from rulec.runtime.optimize.baselines import best_of_n
@@ -20,11 +20,7 @@ from rulec.runtime.optimize.tto import optimize, optimize_budgets
 
 @pytest.fixture(scope="module")
 def setup():
-    reasoner = PixelWanReasoner()
-    task = task_input(num_frames=4)
-    with torch.no_grad():
-        base = reasoner.sample(task, seed=0, num_steps=2)
-    return reasoner, task, float(redness(base)[0, -1])
+    return base_setup(4, 2)
 
 
 # ------------------------------------------------------------------ configuration

@@ -6,7 +6,7 @@ import math
 
 import pytest
 import torch
-from test_tto_support import PixelWanReasoner, RedRightReward, redness, task_input
+from test_tto_support import PixelWanReasoner, RedRightReward, base_setup, redness
 
 from rulec.runtime.optimize.lora import base_weights_digest
 from rulec.runtime.optimize.config import RunConfig
@@ -19,11 +19,7 @@ CFG = dict(sample_steps=4, grad_steps=2, noise="fixed", screen=0)  # the plain l
 
 @pytest.fixture(scope="module")
 def setup():
-    reasoner = PixelWanReasoner()
-    task = task_input(num_frames=8)
-    with torch.no_grad():
-        base = reasoner.sample(task, seed=0, num_steps=4)
-    return reasoner, task, float(redness(base)[0, -1])
+    return base_setup(8, 4)
 
 
 def test_loss_falls_and_verdict_flips_where_base_fails(setup):

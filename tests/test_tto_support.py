@@ -124,3 +124,13 @@ class PixelWanReasoner(Reasoner):
                 x = x + (sigmas[i + 1] - sigmas[i]) * v
                 x = torch.cat([first, x[:, :, 1:]], dim=2)
         return ((x + 1) / 2).clamp(0, 1).permute(0, 2, 1, 3, 4)
+
+
+def base_setup(num_frames: int, num_steps: int):
+    """``(reasoner, task, base redness at the last frame)``: the frozen model's seed-0 sample,
+    the reference point the tests' RedRightReward targets are set from."""
+    reasoner = PixelWanReasoner()
+    task = task_input(num_frames=num_frames)
+    with torch.no_grad():
+        base = reasoner.sample(task, seed=0, num_steps=num_steps)
+    return reasoner, task, float(redness(base)[0, -1])
