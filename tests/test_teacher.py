@@ -24,23 +24,14 @@ from rulec.runtime.teacher.backends import OpenAIBackend
 from rulec.runtime.teacher.cache import AnswerCache
 from rulec.runtime.teacher.prompt import grammar_text
 from rulec.runtime.teacher.repair import teach
+from test_reward import MAZE_RULES
 
 _spec = importlib.util.spec_from_file_location("teacher_loopback", Path(__file__).parent / "fixtures/teacher/loopback.py")
 loopback = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(loopback)
 ScriptedServer = loopback.ScriptedServer
 
-VALID = """\
-task maze "Move the red disc to the green square without touching the black walls."
-object agent = color("#e53935")
-region goal  = color("#43a047") at start
-region walls = color("#000000") at start
-region floor = not walls
-
-goal    reach    : eventually[-2:] inside(agent, goal)
-process corridor : always inside(agent, floor)
-process one_disc : always present(agent)
-"""
+VALID = MAZE_RULES.lstrip("\n") + "process one_disc : always present(agent)\n"  # the reward tests' maze rules, one rule more
 # Two mistakes: two unknown predicates.
 BROKEN = VALID.replace("inside(agent, goal)", "insde(agent, goal)").replace("present(agent)", "presnt(agent)")
 FIRST_ANSWER = f"Here are the rules.\n\n```rules\n{BROKEN}```\n"
