@@ -26,15 +26,8 @@ from rulec.primitives.conventions import (
     PALETTE_SHARE,
     PALETTE_SIZE,
 )
+from rulec.primitives.colours import hex_to_rgb01  # noqa: F401  (the one "#rrggbb" parser; still importable from here)
 from rulec.primitives.semantics import Semantics
-
-
-def hex_to_rgb01(hex_colour: str) -> tuple[float, float, float]:
-    """``"#e53935"`` -> RGB in [0, 1]; a clear ValueError for anything else."""
-    h = hex_colour[1:] if isinstance(hex_colour, str) and hex_colour.startswith("#") else None
-    if h is None or len(h) != 6 or any(c not in "0123456789abcdefABCDEF" for c in h):
-        raise ValueError(f"expected a colour like '#rrggbb', got {hex_colour!r}")
-    return tuple(int(h[i : i + 2], 16) / 255.0 for i in (0, 2, 4))
 
 
 def first_frame(video: Tensor) -> Tensor:
