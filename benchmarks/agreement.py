@@ -140,7 +140,7 @@ def _new_entry() -> dict:
     return {"videos": 0, "agree": 0, "gt": 0, "gt_success": 0, "gt_rules": 0, "disagreements": Counter(), "scorer_problems": []}
 
 
-def run_realistic(fam: str, n: int, codecs: list[str], size: int | None) -> dict:
+def run_realistic(fam: str, n: int, codecs: list[str], size: int | None, first_seed: int = 0) -> dict:
     """Agreement on a realistic family, one video at a time (memory: one video and its encode)."""
     import rulec
     from rulec.runtime import tasks
@@ -148,7 +148,7 @@ def run_realistic(fam: str, n: int, codecs: list[str], size: int | None) -> dict
     module = sys.modules[tasks.REALISTIC[fam].make.__module__]
     entries = {c: _new_entry() for c in codecs}
     shape = None
-    for seed in range(n):
+    for seed in range(first_seed, first_seed + n):
         inst = module.make(seed, **({"size": size} if size else {}))
         shape = inst.ground_truth.shape
         compiled = rulec.compile_rules(inst.rules_text, name=inst.name, num_frames=shape[0])
@@ -163,7 +163,7 @@ def run_realistic(fam: str, n: int, codecs: list[str], size: int | None) -> dict
                 _tally(entries[codec], kind, ok, failed, s)
                 _check_scorer(entries[codec], seed, kind, corr, s)
             del video
-    return {"size": shape[1], "frames": shape[0], "n": n, "codecs": entries}
+    return {"size": shape[1], "frames": shape[0], "n": n, "seeds": [first_seed, first_seed + n], "codecs": entries}
 
 
 def run_six(fam: str, args, codecs: list[str]) -> dict:
@@ -215,6 +215,81 @@ def run_six(fam: str, args, codecs: list[str]) -> dict:
     return out
 
 
+def _save(path: str, record: dict) -> None:
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as fh:
+        json.dump(record, fh, indent=1)
+    import os
+
+    os.replace(tmp, path)
+
+
+def merge_saved(paths: list[str]) -> dict:
+    """Saved runs as one record: a family's counts and disagreements are summed over the files."""
+    merged: dict = {"codecs": None, "families": {}, "seconds": 0.0}
+    for p in paths:
+        with open(p) as fh:
+            rec = json.load(fh)
+        merged["codecs"] = merged["codecs"] or rec["codecs"]
+        merged["seconds"] += rec.get("seconds", 0.0)
+        for fam, r in rec["families"].items():
+            if fam not in merged["families"]:
+                merged["families"][fam] = json.loads(json.dumps(r))
+                continue
+            m = merged["families"][fam]
+            m["n"] += r["n"]
+            for c, e in r["codecs"].items():
+                me = m["codecs"].setdefault(c, _new_entry() | {"disagreements": {}})
+                for k in ("videos", "agree", "gt", "gt_success", "gt_rules"):
+                    me[k] += e[k]
+                for k, v in e["disagreements"].items():
+                    me["disagreements"][k] = me["disagreements"].get(k, 0) + v
+                me["scorer_problems"] += e["scorer_problems"]
+    for r in merged["families"].values():
+        for e in r["codecs"].values():
+            e["agreement"] = e["agree"] / e["videos"] if e["videos"] else float("nan")
+            e["ground_truth_scorer_success"] = e["gt_success"] / e["gt"] if e["gt"] else float("nan")
+            e["ground_truth_rules_pass"] = e["gt_rules"] / e["gt"] if e["gt"] else float("nan")
+    return merged
+
+
+def print_table(record: dict, args) -> None:
+    codecs, results = record["codecs"], record["families"]
+    print("agreement of compiled rules.txt with the independent scorer (ground truth + every corruption; "
+          "mp4 = H.264 4:2:0 at the default CRF; GT scorer / GT rules = ground truths the scorer / the rules pass)")
+    head = f"{'family':<13} {'size':>5} {'frames':>6} {'n':>3} {'videos':>6}"
+    for c in codecs:
+        head += f" {c:>9} {'GT scorer':>9} {'GT rules':>8}"
+    if args.yuv420:
+        head += f" {'GT after 4:2:0':>14}"
+    if args.noise:
+        head += f" {'noisy +-' + str(args.noise):>10}"
+    if args.chance:
+        head += f" {'blind':>6} {'success (scorer)':>16} {'success (rules)':>15} {'agreement':>9}"
+    print(head)
+    for fam, r in results.items():
+        line = f"{fam:<13} {r['size']:>5} {r['frames']:>6} {r['n']:>3} {r['codecs'][codecs[0]]['videos']:>6}"
+        for c in codecs:
+            e = r["codecs"][c]
+            line += f" {e['agreement']:>9.1%} {e['ground_truth_scorer_success']:>9.0%} {e['ground_truth_rules_pass']:>8.0%}"
+        if args.yuv420 and "yuv420_ground_truth_success" in r:
+            line += f" {r['yuv420_ground_truth_success']:>14.1%}"
+        if args.noise and "noisy_agreement" in r:
+            line += f" {r['noisy_agreement']:>10.1%}"
+        if args.chance and "chance_videos" in r:
+            line += f" {r['chance_videos']:>6} {r['chance_scorer']:>16.1%} {r['chance_rules']:>15.1%} {r['chance_agreement']:>9.1%}"
+        print(line)
+    for fam, r in results.items():
+        for c in codecs:
+            for what, count in sorted(r["codecs"][c]["disagreements"].items(), key=lambda kv: -kv[1]):
+                print(f"  {fam} [{c}]: {count}x {what}")
+            for p in r["codecs"][c]["scorer_problems"]:
+                print(f"  {fam} [{c}]: SCORER {p}")
+        for what, count in sorted(r.get("noisy_disagreements", {}).items(), key=lambda kv: -kv[1]):
+            print(f"  {fam}: {count}x {what}")
+    print(f"({record['seconds']:.0f} s)")
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=50, help="instances per 32x32 family (seeds 0..n-1)")
@@ -227,8 +302,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--noise", type=int, default=0, help="also judge every video with uniform +-NOISE RGB noise added (32x32 families)")
     ap.add_argument("--yuv420", action="store_true", help="also score each ground truth after a 4:2:0 H.264 round trip at crf 0 (32x32 families)")
     ap.add_argument("--json", action="store_true", help="print the results as JSON")
-    ap.add_argument("--save", default=None, help="also write the results as JSON to this file")
+    ap.add_argument("--save", default=None, help="also write the results as JSON to this file (rewritten after every family)")
+    ap.add_argument("--first-seed", type=int, default=0, help="realistic families: instances from this seed on (to split a long run)")
+    ap.add_argument("--report", default=None, help="print the table of saved results (comma-separated --save files, merged) and exit")
     args = ap.parse_args(argv)
+    if args.report:
+        record = merge_saved([p for p in args.report.split(",") if p])
+        print_table(record, args)
+        return 0
     codecs = [c.strip() for c in args.codec.split(",") if c.strip()]
     if not codecs or any(c not in CODECS for c in codecs):
         ap.error(f"--codec takes {', '.join(CODECS)} (comma-separated), got {args.codec!r}")
@@ -250,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
         if fam in tasks.REALISTIC:
             default_size = sys.modules[tasks.REALISTIC[fam].make.__module__].DEFAULT_SIZE
             n = args.n_large if (args.size or default_size) >= 1024 else args.n_realistic
-            results[fam] = run_realistic(fam, n, codecs, args.size)
+            results[fam] = run_realistic(fam, n, codecs, args.size, args.first_seed)
         else:
             results[fam] = run_six(fam, args, codecs)
         results[fam]["seconds"] = round(time.time() - t, 1)
@@ -261,48 +342,17 @@ def main(argv: list[str] | None = None) -> int:
             e["disagreements"] = dict(e["disagreements"])
         results[fam]["agreement"] = results[fam]["codecs"][codecs[0]]["agreement"]
         print(f"# {fam}: done in {results[fam]['seconds']} s", file=sys.stderr, flush=True)
+        if args.save:
+            _save(args.save, {"codecs": codecs, "families": results, "seconds": round(time.time() - t0, 1), "complete": False})
     elapsed = time.time() - t0
 
-    record = {"codecs": codecs, "families": results, "seconds": round(elapsed, 1)}
+    record = {"codecs": codecs, "families": results, "seconds": round(elapsed, 1), "complete": True}
     if args.save:
-        with open(args.save, "w") as fh:
-            json.dump(record, fh, indent=1)
+        _save(args.save, record)
     if args.json:
         print(json.dumps(record, indent=1))
     else:
-        print("agreement of compiled rules.txt with the independent scorer (ground truth + every corruption; "
-              "mp4 = H.264 4:2:0 at the default CRF; GT scorer / GT rules = ground truths the scorer / the rules pass)")
-        head = f"{'family':<13} {'size':>5} {'frames':>6} {'n':>3} {'videos':>6}"
-        for c in codecs:
-            head += f" {c:>9} {'GT scorer':>9} {'GT rules':>8}"
-        if args.yuv420:
-            head += f" {'GT after 4:2:0':>14}"
-        if args.noise:
-            head += f" {'noisy +-' + str(args.noise):>10}"
-        if args.chance:
-            head += f" {'blind':>6} {'success (scorer)':>16} {'success (rules)':>15} {'agreement':>9}"
-        print(head)
-        for fam, r in results.items():
-            line = f"{fam:<13} {r['size']:>5} {r['frames']:>6} {r['n']:>3} {r['codecs'][codecs[0]]['videos']:>6}"
-            for c in codecs:
-                e = r["codecs"][c]
-                line += f" {e['agreement']:>9.1%} {e['ground_truth_scorer_success']:>9.0%} {e['ground_truth_rules_pass']:>8.0%}"
-            if args.yuv420 and "yuv420_ground_truth_success" in r:
-                line += f" {r['yuv420_ground_truth_success']:>14.1%}"
-            if args.noise and "noisy_agreement" in r:
-                line += f" {r['noisy_agreement']:>10.1%}"
-            if args.chance and "chance_videos" in r:
-                line += f" {r['chance_videos']:>6} {r['chance_scorer']:>16.1%} {r['chance_rules']:>15.1%} {r['chance_agreement']:>9.1%}"
-            print(line)
-        for fam, r in results.items():
-            for c in codecs:
-                for what, count in sorted(r["codecs"][c]["disagreements"].items(), key=lambda kv: -kv[1]):
-                    print(f"  {fam} [{c}]: {count}x {what}")
-                for p in r["codecs"][c]["scorer_problems"]:
-                    print(f"  {fam} [{c}]: SCORER {p}")
-            for what, count in sorted(r.get("noisy_disagreements", {}).items(), key=lambda kv: -kv[1]):
-                print(f"  {fam}: {count}x {what}")
-        print(f"({elapsed:.0f} s)")
+        print_table(record, args)
     ok = True
     for fam, r in results.items():
         for c, e in r["codecs"].items():
