@@ -32,9 +32,9 @@ from rulec.primitives.conventions import (
     UNCHANGED_TOL,
     REACH_SCALE,
 )
-from rulec.primitives.detectors import grow
 from rulec.primitives.fields import mean_distance
 from rulec.primitives.measures import mass, safe_ratio
+from rulec.primitives.morphology import grow
 from rulec.primitives.semantics import Semantics
 
 
@@ -82,8 +82,8 @@ def overlaps(sem: Semantics, a: Tensor, b: Tensor) -> Tensor:
 
 
 def touches(sem: Semantics, o: Tensor, r: Tensor) -> Tensor:
-    """o overlaps r grown by one pixel."""
-    return overlaps(sem, o, grow(sem, r, 1))
+    """o overlaps r grown by one pixel (1 px at every resolution: "touching" is adjacency)."""
+    return overlaps(sem, o, grow(sem, r, 1, "px"))
 
 
 def near(sem: Semantics, a: Tensor, b: Tensor, d: float = 0.15) -> Tensor:

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from typing import Callable
 
-from rulec.primitives import atoms, detectors, instances, logic, measures, temporal
+from rulec.primitives import atoms, detectors, instances, logic, measures, morphology, temporal
 
 KERNELS: dict[str, Callable] = {
     # detectors and region algebra
     "color": detectors.color,
     "box": detectors.box,
-    "grow": detectors.grow,
-    "shrink": detectors.shrink,
+    "grow": morphology.grow,
+    "shrink": morphology.shrink,
     "mask_not": detectors.mask_not,
     "mask_and": detectors.mask_and,
     "mask_or": detectors.mask_or,

@@ -63,6 +63,7 @@ from rulec.primitives.conventions import (
     UNCHANGED_SOFTNESS,
     UNCHANGED_TOL,
 )
+from rulec.limits import MAX_PIXELS, MAX_RADIUS
 from rulec.primitives.specs import Kind, Param, PrimitiveSpec
 
 __all__ = ["REGISTRY", "functions", "Kind", "Param", "PrimitiveSpec"]
@@ -76,7 +77,7 @@ def functions() -> dict[str, PrimitiveSpec]:
     return {n: s for n, s in REGISTRY.items() if s.callable}
 
 
-M, S, B, N, I, STR, C = Kind.MASK, Kind.SIGNAL, Kind.BOOL, Kind.NUMBER, Kind.INT, Kind.STRING, Kind.COLOR
+M, S, B, N, I, STR, C, R = Kind.MASK, Kind.SIGNAL, Kind.BOOL, Kind.NUMBER, Kind.INT, Kind.STRING, Kind.COLOR, Kind.RADIUS
 
 
 def _fn(name, category, params, result, doc, exact, smooth, inputs=(), example="", callable=True, syntax="", appended=()):
@@ -95,15 +96,22 @@ def _op(name, category, params, result, syntax, doc, exact, smooth, inputs=()):
 
 def _morphology(name: str, verb: str, noun: str, border: str, example: str) -> None:
     """grow and shrink: the same entry but for the operation's name."""
+    pool = " of -mask, negated" if noun == "erosion" else ""
     _fn(
         name,
         "region",
-        [Param("mask", M), Param("px", I)],
+        [Param("mask", M), Param("r", R, doc=f"the radius: normalized frame units (0 to {MAX_RADIUS:g}), or whole pixels "
+                                            f"written with `px` (`2px`, at most {MAX_PIXELS})")],
         M,
-        f"{verb} a mask by `px` pixels (kornia.morphology).",
-        f"binary {noun} with a (2px+1) square; pixels outside the frame {border}",
-        f"grey {noun} of the soft mask",
+        f"{verb} a mask by the radius `r`: in normalized frame units, like every distance (`{name}(m, 0.03)`: "
+        f"0.03 of the width horizontally, of the height vertically, so the same at any resolution), or in pixels "
+        f"written explicitly (`{name}(m, 1px)`).",
+        f"flat {noun} with a (2 ry + 1) x (2 rx + 1) rectangle, ry = round(r H) and rx = round(r W) px (halves up; "
+        f"`px`: ry = rx = r), as a separable max pool{pool} (the same as kornia.morphology's {noun} with a geodesic border); "
+        f"pixels outside the frame {border}; an axis whose radius rounds to 0 is unchanged",
+        f"the same {noun} of the soft mask (grey morphology)",
         example=example,
+        appended=("unit",),
     )
 
 
@@ -138,8 +146,8 @@ _fn(
     inputs=("video",),
     example="box(0.0, 0.0, 0.5, 1.0)",
 )
-_morphology("grow", "Dilate", "dilation", "do not count", "grow(walls, 1)")
-_morphology("shrink", "Erode", "erosion", "do not erode", "shrink(floor, 1)")
+_morphology("grow", "Dilate", "dilation", "do not count", "grow(walls, 0.02)")
+_morphology("shrink", "Erode", "erosion", "do not erode", "shrink(floor, 1px)")
 
 # ------------------------------------------------------- region algebra (operators)
 _op("mask_not", "region", [Param("a", M)], M, "not R", "Complement of a region.", "1 - a", "1 - a")
@@ -229,7 +237,7 @@ def _reach(dbar: str) -> str:
 
 _fn("inside", "atom", [Param("o", M), Param("r", M), Param("frac", N, INSIDE_FRAC, "fraction of the object's mass that must lie in r, strictly between 0 and 1")], B, "Most of the object's mass lies in the region; the margin keeps pulling towards the region from anywhere in the frame.", "share s = mass(o*r) / mass(o) (0 for an empty o) onto [-1, 1]: (s - frac) / (1 - frac) above frac, (s - frac) / frac below" + _reach("the mass-weighted mean distance of o's pixels to r"), "same margin on soft masks (the gradient of dbar flows through o)")
 _fn("overlaps", "atom", [Param("a", M), Param("b", M)], B, f"The two masks share some pixels ({OVERLAP_FRACTION:g} of the smaller one's mass).", f"shared mass / smaller mass onto [-1, 1] through 0 at {OVERLAP_FRACTION:g} (as inside)" + _reach("the smaller of a's mean distance to b and b's mean distance to a"), "same margin on soft masks")
-_fn("touches", "atom", [Param("o", M), Param("r", M)], B, "The object touches the region (overlaps the region grown by one pixel).", "overlaps(o, grow(r, 1)), distance factor included", "same margin on soft masks")
+_fn("touches", "atom", [Param("o", M), Param("r", M)], B, "The object touches the region (overlaps the region grown by one pixel).", "overlaps(o, grow(r, 1px)), distance factor included", "same margin on soft masks")
 _fn("near", "atom", [Param("a", M), Param("b", M), Param("d", N, NEAR_DISTANCE, "distance threshold, normalized units")], B, "Centroids closer than d (straight line; through free space write `path_distance(a, b, free) < d`, the same margin).", "(d - distance) / d: linear in the distance, so never flat", "same margin")
 _fn("left_of", "atom", [Param("a", M), Param("b", M)], B, "a's centroid is left of b's.", f"(x(b) - x(a)) / {POSITION_SCALE:g}: linear, never flat", "same margin")
 _fn("right_of", "atom", [Param("a", M), Param("b", M)], B, "a's centroid is right of b's.", f"(x(a) - x(b)) / {POSITION_SCALE:g}: linear, never flat", "same margin")

@@ -17,7 +17,8 @@ class Kind(str, Enum):
     SIGNAL = "signal"  # numeric per-frame signal (B, T|1)
     BOOL = "bool"  # per-frame signed margin (B, T|1); > 0 means "holds"
     NUMBER = "number"  # a constant (python float)
-    INT = "int"  # a constant integer (pixels, frame indices)
+    INT = "int"  # a constant integer (frame indices, counts)
+    RADIUS = "radius"  # a constant length: normalized frame units (0.03), or whole pixels written 2px
     STRING = "string"  # a quoted string ("question" for ask)
     COLOR = "color"  # a hex colour literal "#rrggbb"
 
@@ -56,10 +57,13 @@ class PrimitiveSpec:
     appended: tuple[str, ...] = ()
 
     def position(self, name: str) -> int:
-        """Where the parameter ``name`` stands in a graph node's ``args`` (which follow ``params``)."""
+        """Where the parameter ``name`` stands in a graph node's ``args`` (which follow ``params``,
+        then ``appended``)."""
         for i, p in enumerate(self.params):
             if p.name == name:
                 return i
+        if name in self.appended:
+            return len(self.params) + self.appended.index(name)
         raise KeyError(f"{self.name} has no parameter {name!r}")
 
     def signature(self) -> str:

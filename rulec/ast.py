@@ -43,6 +43,14 @@ class Number(Node):
     value: Union[int, float]
 
 
+class Pixels(Node):
+    """A length in pixels, ``2px``: only a ``grow``/``shrink`` radius (a bare number there is in
+    normalized frame units). ``value`` is an ``int`` when written without a point; the checker
+    reports a fractional one."""
+
+    value: Union[int, float]
+
+
 class String(Node):
     """A one-line string literal (a colour hex or an ``ask`` question), without its quotes."""
 
@@ -171,7 +179,7 @@ class Then(Node):
 
 
 Expr = Union[
-    Name, Number, String, Call, Not, And, Or, Implies, Minus, Compare, Freeze,
+    Name, Number, Pixels, String, Call, Not, And, Or, Implies, Minus, Compare, Freeze,
     Always, Eventually, AtStart, AtEnd, Next, Prev, Progress, Until, Then,
 ]
 

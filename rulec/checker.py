@@ -17,8 +17,9 @@ import re
 from dataclasses import dataclass, field
 
 from rulec import ast as A
+from rulec import printer as P
 from rulec.diagnostics import Diagnostic, did_you_mean, error, warning
-from rulec.limits import MAX_DEPTH, MAX_NUMBER, MAX_PIXELS, MIN_THRESHOLD
+from rulec.limits import MAX_DEPTH, MAX_NUMBER, MAX_PIXELS, MAX_RADIUS, MIN_THRESHOLD
 from rulec.parser import RESERVED
 from rulec.primitives.registry import Kind, Param, PrimitiveSpec, functions
 from rulec.span import Span, join, span_at
@@ -34,6 +35,7 @@ _KIND_WORDS = {
     Kind.INT: "a whole number",
     Kind.STRING: "a string",
     Kind.COLOR: "a colour",
+    Kind.RADIUS: "a radius",
 }
 
 #: Allowed ranges of numeric arguments: (low, high, low_inclusive). Divisors must be > 0.
@@ -51,9 +53,10 @@ ARGUMENT_RANGES: dict[tuple[str, str], tuple[float, float, bool]] = {
     ("box", "x1"): (0.0, 1.0, True),
     ("box", "y1"): (0.0, 1.0, True),
     ("nth", "k"): (1, MAX_PIXELS, True),
-    ("grow", "px"): (0, MAX_PIXELS, True),
-    ("shrink", "px"): (0, MAX_PIXELS, True),
 }
+
+#: What a radius of 1 frame (or more) does, for the help of E211 on ``grow(r, 1)``.
+_WHOLE_FRAME = {"grow": "is the whole frame", "shrink": "leaves nothing"}
 
 
 #: Allowed values of string arguments.
@@ -292,6 +295,10 @@ class Checker:
                 return self._name(e)
             case A.Number():
                 return self._number(e)
+            case A.Pixels():  # a radius argument is checked by _radius, without coming here
+                self.err("E201", f"a length in pixels ({P.print_expr(e)}) is only a grow/shrink radius", e.span,
+                         "every other distance is in normalized frame units (0 to 1 across the frame): drop the 'px'")
+                return None
             case A.String():
                 return Kind.STRING
             case A.Call():
@@ -530,6 +537,8 @@ class Checker:
 
     def _argument(self, spec: PrimitiveSpec, param: Param, arg: A.Node) -> bool:
         who = f"argument '{param.name}' of {spec.name}()"
+        if param.kind == Kind.RADIUS and isinstance(arg, A.Pixels):
+            return self._pixels(arg, who)
         kind = self.infer(arg)
         if kind is None:
             return False
@@ -559,6 +568,8 @@ class Checker:
                          param.doc or None)
                 return False
             return True
+        if param.kind == Kind.RADIUS:
+            return self._radius(spec, arg, who)
         # NUMBER / INT: a literal
         if not isinstance(arg, A.Number):
             self.err("E201", f"{who} must be a number; found {kind_word(kind)}", arg.span,
@@ -578,6 +589,41 @@ class Checker:
             if low == 0 and not low_inclusive and not self._above_floor(arg, who):
                 return False
         return True
+
+    def _pixels(self, arg: A.Pixels, who: str) -> bool:
+        """A radius in pixels, ``2px``: a whole number (E206) in [0, MAX_PIXELS] (E211)."""
+        self.result.kinds[arg] = Kind.RADIUS
+        v = arg.value
+        if not isinstance(v, int):
+            self.err("E206", f"{who} in pixels must be a whole number; found {P.print_expr(arg)}", arg.span,
+                     f"write whole pixels, e.g. `{max(math.floor(v), 1) if math.isfinite(v) else 1}px`, or a radius in "
+                     "frame units without `px` (e.g. 0.02)")
+            return False
+        if not 0 <= v <= MAX_PIXELS:
+            self.err("E211", f"{who} must lie in [0, {MAX_PIXELS}] px; found {P.print_expr(arg)}", arg.span,
+                     f"at most {MAX_PIXELS} px; or write the radius in frame units without `px` (0 to {MAX_RADIUS:g})")
+            return False
+        return True
+
+    def _radius(self, spec: PrimitiveSpec, arg: A.Node, who: str) -> bool:
+        """A bare radius is in normalized frame units, [0, MAX_RADIUS] (E211); 1 or more was very
+        likely meant as pixels (the language's old meaning), which the help says how to write."""
+        if not isinstance(arg, A.Number):
+            self.err("E201", f"{who} must be a number; found {kind_word(self.result.kinds[arg])}", arg.span,
+                     "a radius is a constant: frame units (0.02) or pixels (2px)")
+            return False
+        v = arg.value
+        if 0 <= v <= MAX_RADIUS:
+            return True
+        if v >= 1:
+            px = f"write `{v}px` for pixels" if isinstance(v, int) else "write pixels as a whole number with `px`, e.g. `2px`"
+            help = (f"`{spec.name}(r, {P.print_expr(arg)})` {_WHOLE_FRAME.get(spec.name, 'covers the whole frame')}; radii "
+                    f"are in frame units (0..{MAX_RADIUS:g}), {px}")
+        else:
+            help = f"radii are in frame units: {MAX_RADIUS:g} is half the frame; write e.g. `2px` for pixels"
+        self.err("E211", f"{who} must lie in [0, {MAX_RADIUS:g}] (frame units); found {P.print_expr(arg)}", arg.span,
+                 help)
+        return False
 
     def _above_floor(self, number: A.Number, who: str) -> bool:
         """A nonzero threshold below :data:`MIN_THRESHOLD` underflows in float32 (NaN or infinite loss): E212."""

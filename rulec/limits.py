@@ -14,8 +14,10 @@ MAX_DEPTH = 64
 MAX_NUMBER_CHARS = 40
 #: Largest magnitude of any number in the rules.
 MAX_NUMBER = 1e6
-#: Largest morphology radius (``grow``/``shrink``), in pixels.
+#: Largest morphology radius (``grow``/``shrink``) written in pixels (``2px``).
 MAX_PIXELS = 64
+#: Largest morphology radius written as a bare number, in normalized frame units (half the frame).
+MAX_RADIUS = 0.5
 #: Most diagnostics reported for one file (the rest are counted, not listed).
 MAX_DIAGNOSTICS = 50
 

@@ -10,6 +10,9 @@ Decisions (docs/dsl.md, "Lowering"):
 * ``next A`` = ``next(A, +1)``, ``not next A`` = ``next(not A, -1)`` (the fill past the last frame; ``prev`` alike).
 * ``A then[a:b] B`` = ``eventually(and(A, eventually(B, None, None, 1)), a, b, 0)``;
   ``progress[a:b] m`` = ``always(decreasing(m), a, b, 0)``; ``A implies B`` = ``or(not A, B)``.
+* ``grow``/``shrink`` get their radius's unit as a last argument: ``"px"`` for ``2px``, else
+  ``"frame"`` (normalized frame units); :func:`rulec.primitives.morphology.radius_pixels`
+  turns both into pixels.
 * Postfix ``at start`` lowers its mask with every ``"video"`` input replaced by ``"start"``.
 * Nodes are hash-consed on ``(op, args, inputs)``: an identical sub-expression is one node.
 
@@ -103,7 +106,7 @@ class Lowerer:
         match e:
             case A.Name(id=name):
                 return self.name(name, neg, frozen)
-            case A.Number(value=value) | A.String(value=value):
+            case A.Number(value=value) | A.Pixels(value=value) | A.String(value=value):
                 return Const(value)
             case A.Call():
                 return self.call(e, neg, frozen)
@@ -156,6 +159,9 @@ class Lowerer:
             # present's threshold is relative to the object's area in frame 0: the kernel also
             # reads the object frozen on the first frame (``o at start``), a static node
             args.append(self.lower(given["o"], False, True))
+        if "unit" in spec.appended:
+            # grow/shrink: the radius's unit, "px" for `2px`, else "frame" (normalized frame units)
+            args.append(Const("px" if isinstance(given["r"], A.Pixels) else "frame"))
         atom = self.add(e.func, args, inputs, e, False, frozen and spec.result == Kind.MASK,
                         label=self._call_label(e.func, spec, given, args, frozen and spec.result == Kind.MASK))
         if neg and spec.result == Kind.BOOL:

@@ -110,6 +110,10 @@ class _Converter:
         value: int | float = int(text) if text.isdigit() else float(text)
         return A.make(A.Number, value=-value if negative else value, span=span)
 
+    def pixels(self, token: Token, negative: bool, span: Span | None) -> A.Pixels:
+        number = self.number(Token("NUMBER", str(token)[:-2]), negative, span)
+        return A.make(A.Pixels, value=number.value, span=span)
+
     def window(self, item) -> A.Window | None:
         if item is None:
             return None
@@ -127,6 +131,10 @@ class _Converter:
                 return self.number(digits, False, span)
             case Tree(data="negative_number", children=[digits]):
                 return self.number(digits, True, span)
+            case Tree(data="pixels", children=[digits]):
+                return self.pixels(digits, False, span)
+            case Tree(data="negative_pixels", children=[digits]):
+                return self.pixels(digits, True, span)
             case Tree(data="string", children=[text]):
                 return A.make(A.String, value=str(text)[1:-1], span=span)
             case Tree(data="call", children=[func, *arguments]):
@@ -208,6 +216,7 @@ def _deepest(tree: Tree) -> tuple[int, Tree]:
 _TOKEN_NAMES = {
     "NAME": "a name",
     "NUMBER": "a number",
+    "PIXELS": "a length in pixels",
     "STRING": "a string",
     "CMP": "a comparison ('<' or '>')",
     "$END": "the end of the statement",
@@ -242,7 +251,7 @@ def _expected_text(expected: set[str]) -> str:
     return texts[0] if len(texts) == 1 else "one of " + ", ".join(texts)
 
 
-_EXPRESSION_STARTS = {"NAME", "NUMBER", "STRING", "LPAR", "MINUS", "_NOT", "_ALWAYS", "_EVENTUALLY", "_AT",
+_EXPRESSION_STARTS = {"NAME", "NUMBER", "PIXELS", "STRING", "LPAR", "MINUS", "_NOT", "_ALWAYS", "_EVENTUALLY", "_AT",
                       "_PROGRESS", "_NEXT", "_PREV"}
 
 
@@ -254,6 +263,8 @@ def _token_text(token: Token) -> str:
         return f"name '{value}'"
     if token.type == "NUMBER":
         return f"number {value}"
+    if token.type == "PIXELS":
+        return f"length {value}"
     if token.type == "STRING":
         return "string " + (value if len(value) <= 30 else value[:27] + '..."')
     return f"'{value}'"

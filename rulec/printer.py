@@ -38,6 +38,10 @@ def d_number(value: int | float) -> Doc:
     return number_text(value), PRIMARY
 
 
+def d_pixels(value: int | float) -> Doc:
+    return f"{number_text(value)}px", PRIMARY
+
+
 def d_string(value: str) -> Doc:
     return f'"{value}"', PRIMARY
 
@@ -97,6 +101,8 @@ def doc(e: A.Node) -> Doc:
             return d_name(name)
         case A.Number(value=value):
             return d_number(value)
+        case A.Pixels(value=value):
+            return d_pixels(value)
         case A.String(value=value):
             return d_string(value)
         case A.Call(func=func, args=args, keywords=keywords):

@@ -24,6 +24,7 @@ from rulec.chunks import REWARD_CHUNK_PIXELS, WHOLE_VIDEO_PIXELS, chunk_bounds, 
 from rulec.diagnostics import Diagnostic, RulesError
 from rulec.primitives.detectors import ColourSpace, Palette
 from rulec.primitives.kernels import KERNELS
+from rulec.primitives.morphology import radius_pixels
 from rulec.primitives.semantics import Exact, Semantics, Smooth
 from rulec.verdict import verdict
 from rulec.windows import first_covered, window_misfit
@@ -219,9 +220,12 @@ class RewardModule(nn.Module):
                 if misfit:
                     raise self._diagnostic(*misfit[:2], node, help=misfit[2])
             elif node.op in ("grow", "shrink"):
-                px = int(node.arg("px").value)
-                if 2 * px + 1 > min(h, w):
-                    raise self._diagnostic("E504", f"{node.op} radius {px} px needs frames of at least {2 * px + 1} px, got {h}x{w}", node)
+                ry, rx = radius_pixels(node.arg("r").value, node.arg("unit").value, h, w)
+                if 2 * ry + 1 > h or 2 * rx + 1 > w:
+                    raise self._diagnostic(
+                        "E504", f"{node.op} radius of {ry} x {rx} px (rows x columns) needs frames of at least "
+                        f"{2 * ry + 1}x{2 * rx + 1} px, got {h}x{w}", node,
+                        help="the kernel (2r + 1 px a side) must fit in the frame: use a smaller radius")
             elif node.op == "ask" and self.vlm is None:
                 raise self._diagnostic("E505", "this rule uses ask(), but no VLM was given to the reward", node, help="pass vlm=VQAScorer.from_pretrained(path)")
 

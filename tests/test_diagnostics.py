@@ -124,7 +124,7 @@ def test_shadowing_reserved_and_self_reference():
 
 def test_argument_checks():
     text = ('object a = color("#e53935")\nobject b = color("#e53935", tol=-1)\n'
-            "region r = grow(a, 1.5)\n"
+            "region r = grow(a, 1.5px)\n"
             "goal g : inside(a, a, 0.5, 0.3, 2)\n"
             "goal h : present(a, min_area=speed(a))\n"
             'goal k : ask(3) and present(box(0, 0, 2, 1))\n'

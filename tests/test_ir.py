@@ -74,11 +74,11 @@ def test_at_start_replaces_video_input_by_start():
 
 
 def test_freeze_reaches_through_region_algebra_and_morphology():
-    c = compiled("region zone = grow(agent, 2) - walls\ngoal g : present(zone at start)\n")
+    c = compiled("region zone = grow(agent, 2px) - walls\ngoal g : present(zone at start)\n")
     present = root(c)
     frozen = present.args[0].node
     assert structure(c, frozen) == ("mask_minus", (
-        ("grow", (("color", (("const", "#e53935"), ("const", 20.0)), ("start",)), ("const", 2)), ()),
+        ("grow", (("color", (("const", "#e53935"), ("const", 20.0)), ("start",)), ("const", 2), ("const", "px")), ()),
         ("fill_holes", (("color", (("const", "#000000"), ("const", 20.0)), ("start",)),
                         ("color", (("const", "#e53935"), ("const", 20.0)), ("start",))), ()),
     ), ())
@@ -170,7 +170,7 @@ def test_let_inlining_does_not_change_the_graph():
 
 
 def test_mask_and_measure_lets():
-    c = compiled("let zone = grow(goal, 1)\nlet d = distance(agent, zone)\ngoal g : progress d and d < 0.2\n")
+    c = compiled("let zone = grow(goal, 1px)\nlet d = distance(agent, zone)\ngoal g : progress d and d < 0.2\n")
     assert [d.role for d in c.declarations][-2:] == ["let", "let"]
     assert c.nodes[c.declarations[-2].node].kind == Kind.MASK
     assert c.nodes[c.declarations[-1].node].kind == Kind.SIGNAL

@@ -95,7 +95,7 @@ def test_statement_keywords_can_name_regions():
 
 
 def test_numbers_keep_integer_or_float():
-    f = formula("grow(a, 2) - shrink(b, 1)")
+    f = formula("grow(a, 2px) - shrink(b, 1px)")
     assert isinstance(f.operands[0].args[1].value, int)
     assert isinstance(formula("x(a) < 1.0").right.value, float)
     assert formula("x(a) > -0.5").right.value == -0.5

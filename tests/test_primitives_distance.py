@@ -17,7 +17,7 @@ import torch
 from hypothesis import assume, given, strategies as st
 
 import rulec
-from rulec.primitives import atoms, detectors, fields, measures
+from rulec.primitives import atoms, fields, measures, morphology
 from rulec.primitives.conventions import EMPTY_PATH_DISTANCE, OVERLAP_FRACTION, REACH_SCALE
 from rulec.primitives.semantics import Exact, Smooth
 from strategies import drawn_videos, evaluate, formulas
@@ -189,7 +189,7 @@ def test_distance_factor_keeps_the_sign_of_the_overlap_margin_and_only_grows_its
     for name, new, old in (
         ("inside", atoms.inside(Smooth(), o, r, frac), atoms.fraction_margin(share, frac)),
         ("overlaps", atoms.overlaps(Smooth(), o, r), atoms.fraction_margin(shared, OVERLAP_FRACTION)),
-        ("touches", atoms.touches(Smooth(), o, r), atoms.overlaps(Smooth(), o, detectors.grow(Smooth(), r, 1))),
+        ("touches", atoms.touches(Smooth(), o, r), atoms.overlaps(Smooth(), o, morphology.grow(Smooth(), r, 1, "px"))),
     ):
         assert torch.equal(torch.sign(new), torch.sign(old)), (name, new, old)
         assert float(new.abs()) >= float(old.abs()) - 1e-12, (name, new, old)
@@ -394,7 +394,7 @@ def test_the_teachers_prompt_teaches_path_distance():
 
     prompt = system_prompt()
     assert "`path_distance(o: mask, goal: mask, free: mask) -> signal`" in prompt  # from the registry
-    assert "progress path_distance(agent, goal, shrink(not walls, 2))" in prompt  # and how to use it
+    assert "progress path_distance(agent, goal, shrink(not walls, 2px))" in prompt  # and how to use it
 
 
 five_by_five = st.tuples(

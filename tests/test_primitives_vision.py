@@ -85,9 +85,9 @@ def test_occupancy_lies_in_unit_interval_and_rises_as_the_mask_grows(dv, colour,
     for sem in SEMANTICS:
         mask = KERNELS["color"](sem, dv.video, PALETTE[colour])
         area = KERNELS["area"](sem, mask)
-        grown = KERNELS["area"](sem, KERNELS["grow"](sem, mask, px))
-        grown_more = KERNELS["area"](sem, KERNELS["grow"](sem, mask, px + 1))
-        shrunk = KERNELS["area"](sem, KERNELS["shrink"](sem, mask, px))
+        grown = KERNELS["area"](sem, KERNELS["grow"](sem, mask, px, "px"))
+        grown_more = KERNELS["area"](sem, KERNELS["grow"](sem, mask, px + 1, "px"))
+        shrunk = KERNELS["area"](sem, KERNELS["shrink"](sem, mask, px, "px"))
         assert torch.all((area >= 0) & (area <= 1))
         assert torch.all(shrunk <= area + 1e-12) and torch.all(area <= grown + 1e-12) and torch.all(grown <= grown_more + 1e-12)
 
@@ -161,12 +161,14 @@ def _args_for(spec, sem, video, mask, other):
             args.append(None)
         elif p.name == "offset":
             args.append(1)
-        elif p.name in ("px", "k"):
+        elif p.kind is Kind.RADIUS or p.name == "k":
             args.append(1)
         elif p.default is not None:
             args.append(p.default)
         else:
             args.append({"x0": 0.1, "y0": 0.2, "x1": 0.6, "y1": 0.9}[p.name])
+    if "unit" in spec.appended:
+        args.append("px")
     return args
 
 
@@ -213,7 +215,11 @@ def test_bad_constants_get_clear_errors():
     with pytest.raises(ValueError, match="#rrggbb"):
         KERNELS["color"](Exact(), video, "red")
     with pytest.raises(ValueError, match="grow/shrink"):
-        KERNELS["grow"](Exact(), torch.zeros(1, 2, 4, 4), -1)
+        KERNELS["grow"](Exact(), torch.zeros(1, 2, 4, 4), -1, "px")
+    with pytest.raises(ValueError, match="grow/shrink"):
+        KERNELS["shrink"](Exact(), torch.zeros(1, 2, 4, 4), 0.6, "frame")
+    with pytest.raises(ValueError, match="grow/shrink"):
+        KERNELS["grow"](Exact(), torch.zeros(1, 2, 4, 4), 1, "pixels")
     with pytest.raises(ValueError, match="between 0 and 1"):
         KERNELS["inside"](Exact(), torch.zeros(1, 2, 4, 4), torch.zeros(1, 2, 4, 4), 1.0)
 

@@ -74,6 +74,11 @@ questions = st.text(st.characters(blacklist_characters='"\\\n\r', blacklist_cate
 small_pos = st.floats(0.05, 0.95, allow_nan=False, allow_infinity=False).map(lambda v: round(v, 3))
 
 
+#: grow/shrink radii: whole pixels (``3px``) or normalized frame units (``0.03``)
+radii = st.one_of(ints.map(lambda v: A.Pixels(value=v)),
+                  st.floats(0.0, 0.5, allow_nan=False).map(lambda v: A.Number(value=round(v, 3))))
+
+
 def numbers(strategy):
     return strategy.map(lambda v: A.Number(value=v))
 
@@ -114,8 +119,8 @@ def masks(names, depth):
         st.lists(sub, min_size=2, max_size=3).map(lambda ms: A.Or(operands=tuple(ms))),
         st.lists(sub, min_size=2, max_size=3).map(lambda ms: A.Minus(operands=tuple(ms))),
         sub.map(lambda m: A.Freeze(operand=m)),
-        st.tuples(st.sampled_from(["grow", "shrink"]), sub, ints).map(
-            lambda t: A.Call(func=t[0], args=(t[1], A.Number(value=t[2])))),
+        st.tuples(st.sampled_from(["grow", "shrink"]), sub, radii).map(
+            lambda t: A.Call(func=t[0], args=(t[1], t[2]))),
     )
 
 

@@ -163,7 +163,7 @@ def test_video_dependent_errors_are_diagnostics_naming_the_rule():
     text = str(err.value)
     assert "E302" in text and "reach" in text and ":8:" in text  # the rule's line in the source
     assert "eventually[-2:] inside(agent, goal)" in text  # quoted with carets under it
-    grow_rules = MAZE_RULES + "process margin : always inside(agent, not grow(walls, 20))\n"
+    grow_rules = MAZE_RULES + "process margin : always inside(agent, not grow(walls, 20px))\n"
     with pytest.raises(RulesError, match="E504"):
         compile_rules(grow_rules).to_reward()(good)
 

@@ -30,13 +30,13 @@ region floor = not walls
 region left  = box(0.0, 0.0, 0.5, 1.0)
 goal    reach    : eventually[-3:] inside(agent, goal)
 goal    close    : at end path_distance(agent, goal, floor) < 0.3
-goal    order    : inside(agent, left) then overlaps(agent, grow(goal, 2))
+goal    order    : inside(agent, left) then overlaps(agent, grow(goal, 2px))
 process clear    : always not touches(agent, walls)
 process moves    : eventually[1:] moving(agent)
 process calm     : always speed(block) < 0.2
 process still_b  : always[2:5] still(block, v=0.02)
 process one      : always components(agent) < 2
-process size     : always (area(agent) > 0.001 and area(shrink(floor, 1) and block) < 0.5)
+process size     : always (area(agent) > 0.001 and area(shrink(floor, 1px) and block) < 0.5)
 process scenery  : always unchanged(walls, tol=0.05)  weight 0.5
 process toward   : progress distance(agent, goal)  weight 0.5
 process pos      : (x(agent) < 0.9 until at end near(agent, goal, d=0.4)) or always left_of(block, goal)

@@ -26,7 +26,9 @@ _KIND_MEANING = {
     "signal": "a number per frame (a measure such as x, area, speed)",
     "bool": "a signed margin per frame, positive where the statement holds",
     "number": "a constant, e.g. 0.15",
-    "int": "a constant integer (pixels, frame indices)",
+    "int": "a constant integer (frame indices, counts)",
+    "radius": "a grow/shrink radius: a number in normalized frame units, 0 to 0.5 (0.03 is 3 % of the frame's "
+              "width horizontally and of its height vertically), or whole pixels written with `px` (`1px`)",
     "string": 'a quoted string, e.g. "Is the door open?"',
     "color": 'a hex colour literal, e.g. "#e53935"',
 }
@@ -64,8 +66,13 @@ goal) < 0.08` in an open scene. Where walls or obstacles stand between the objec
 goal, measure the way around them, not the straight line: `path_distance(agent, goal, not
 walls)` is the length of the shortest way through free space (`at end path_distance(agent,
 goal, not walls) < 0.05`). For "keeps getting closer along the corridors" write
-`progress path_distance(agent, goal, shrink(not walls, 2))`: free space shrunk by the
+`progress path_distance(agent, goal, shrink(not walls, 2px))`: free space shrunk by the
 object's radius, so the shortest way keeps to the corridors' middle as the object does.
+
+A `grow`/`shrink` radius is a distance too: `grow(hazard, 0.05)` is a margin of 5 % of the
+frame, the same at every resolution. Write pixels only where you mean pixels, with `px`:
+`grow(agent, 1px)` is the one-pixel fringe around an object. A bare radius of 1 or more is
+an error (`grow(r, 1)` would be the whole frame).
 
 ## How to answer
 Answer with exactly one fenced block that starts with ```rules and holds the whole rules

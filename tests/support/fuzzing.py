@@ -13,14 +13,14 @@ from pathlib import Path
 
 from rulec.diagnostics import RulesError
 
-_TOKEN = re.compile(r'\s+|[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d*)?(?:[eE][+-]?\d+)?|"[^"\n]*"|#[^\n]*|.', re.DOTALL)
+_TOKEN = re.compile(r'\s+|[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d*)?(?:px\b|(?:[eE][+-]?\d+)?)|"[^"\n]*"|#[^\n]*|.', re.DOTALL)
 
 VOCABULARY = (
     "task", "object", "region", "let", "goal", "process", "weight", "not", "and", "or", "implies", "always",
     "eventually", "at", "start", "end", "until", "then", "progress", "(", ")", "[", "]", ":", ",", "=", "-",
     "<", ">", "<=", ">=", "\n", " ", "agent", "goal", "walls", "x", "color", "box", "inside", "speed", "area",
     "distance", "near", "grow", "shrink", "present", "unchanged", "ask", "frac", "tol", "d", "px", "0", "1",
-    "-2", "0.15", "12", "1e999", '"#e53935"', '"#43a047"', '"why?"', '"', "#", "9" * 50, "\t", "\r", "\x00",
+    "-2", "0.15", "12", "1e999", "2px", "1.5px", "0.03", '"#e53935"', '"#43a047"', '"why?"', '"', "#", "9" * 50, "\t", "\r", "\x00",
     "é", "\u202e", "∀",
 )
 
