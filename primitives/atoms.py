@@ -27,6 +27,7 @@ from rulec.primitives.conventions import (
     PRESENT_AREA,
     PRESENT_FRAC,
     PRESENT_PIXELS,
+    TOUCH_RADIUS,
     UNCHANGED_PIXEL,
     UNCHANGED_SOFTNESS,
     UNCHANGED_TOL,
@@ -82,8 +83,8 @@ def overlaps(sem: Semantics, a: Tensor, b: Tensor) -> Tensor:
 
 
 def touches(sem: Semantics, o: Tensor, r: Tensor) -> Tensor:
-    """o overlaps r grown by one pixel (1 px at every resolution: "touching" is adjacency)."""
-    return overlaps(sem, o, grow(sem, r, 1, "px"))
+    """o overlaps r grown by ``TOUCH_RADIUS`` (frame units: 1 px at 32 px, more where outlines lie between)."""
+    return overlaps(sem, o, grow(sem, r, TOUCH_RADIUS, "frame"))
 
 
 def near(sem: Semantics, a: Tensor, b: Tensor, d: float = 0.15) -> Tensor:

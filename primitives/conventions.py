@@ -78,6 +78,13 @@ PRESENT_AREA = 0.005
 #: ``still(o)`` is exactly ``not moving(o)``.
 MOTION_SPEED = 0.01
 
+#: ``touches(o, r)`` is ``overlaps(o, grow(r, TOUCH_RADIUS))``: contact within this distance
+#: (frame units; 1 px at 32 px). In frame units, not pixels, because at 256 or 1024 px two
+#: objects in contact are seldom adjacent pixel for pixel: anti-aliased dark outlines (a few
+#: pixels at any size) lie between their fills, and a 1-px band would also hold far below the
+#: overlap share of a large object.
+TOUCH_RADIUS = 0.03
+
 #: ``unchanged(tol=...)``: the share of the region's pixels that may change.
 UNCHANGED_TOL = 0.01
 

@@ -264,27 +264,6 @@ def box(sem: Semantics, video: Tensor, x0: float, y0: float, x1: float, y1: floa
     return mask.expand(b, 1, h, w)
 
 
-def _morphology(mask: Tensor, px: int, op) -> Tensor:
-    if int(px) != px or px < 0:
-        raise ValueError(f"grow/shrink take a whole number of pixels >= 0, got {px!r}")
-    if px == 0:
-        return mask
-    b, t, h, w = mask.shape
-    kernel = torch.ones(2 * int(px) + 1, 2 * int(px) + 1, dtype=mask.dtype, device=mask.device)
-    out = op(mask.reshape(b * t, 1, h, w), kernel, border_type="geodesic")
-    return out.reshape(b, t, h, w)
-
-
-def grow(sem: Semantics, mask: Tensor, px: int) -> Tensor:
-    """Dilate by ``px`` pixels (square structuring element; pixels outside the frame don't count)."""
-    return _morphology(mask, px, kornia.morphology.dilation)
-
-
-def shrink(sem: Semantics, mask: Tensor, px: int) -> Tensor:
-    """Erode by ``px`` pixels (pixels outside the frame don't erode)."""
-    return _morphology(mask, px, kornia.morphology.erosion)
-
-
 def mask_not(sem: Semantics, a: Tensor) -> Tensor:
     return 1 - a
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from rulec.primitives import atoms, detectors, instances, logic, measures, morphology, temporal
+from rulec.primitives import atoms, detectors, instances, logic, measures, morphology, temporal, tracks
 
 KERNELS: dict[str, Callable] = {
     # detectors and region algebra
@@ -29,6 +29,7 @@ KERNELS: dict[str, Callable] = {
     "largest": instances.largest,
     "smallest": instances.smallest,
     "nth": instances.nth,
+    "track": tracks.track,
     "speed": measures.speed,
     "distance": measures.distance,
     "path_distance": measures.path_distance,

@@ -58,6 +58,7 @@ from rulec.primitives.conventions import (
     PRESENT_AREA,
     PRESENT_FRAC,
     PRESENT_PIXELS,
+    TOUCH_RADIUS,
     REACH_SCALE,
     UNCHANGED_PIXEL,
     UNCHANGED_SOFTNESS,
@@ -225,6 +226,16 @@ _fn("nth", "region", [Param("o", M), Param("k", I, doc="1 = the first"), Param("
     "o on the k-th piece in ascending order of `by` (stable: ties in raster order); " + _INSTANCE, "the same (gradient through the chosen piece's soft pixels)",
     example='area(nth(circles, 1)) < area(nth(circles, 2))')
 
+_fn("track", "region", [Param("o", M), Param("k", I, doc="1 = the first"), Param("by", STR, "x", "order of the pieces in frame 0: x, y or area")], M,
+    "One object of a same-colour set followed over time: the k-th piece of the mask in frame 0 (in `nth`'s order), and in each "
+    "later frame the piece assigned to it; empty while it is hidden, merged into another piece or gone, and found again where it reappears.",
+    "each frame, every frame-0 piece is assigned to one of the frame's pieces (>= 4 px) by an optimal assignment of centroid "
+    "distances from its last known centroid (scipy.optimize.linear_sum_assignment); a piece left without a track (a duplicate) "
+    "is no one's; o on the assigned piece's pixels; no gradient through the choice",
+    "the same (gradient through the assigned piece's soft pixels)",
+    inputs=("tracks",),
+    example="at end inside(track(cards, 1), right)")
+
 # ---------------------------------------------------------------- atoms
 def _reach(dbar: str) -> str:
     """The distance factor of inside/overlaps/touches, worded once."""
@@ -237,7 +248,7 @@ def _reach(dbar: str) -> str:
 
 _fn("inside", "atom", [Param("o", M), Param("r", M), Param("frac", N, INSIDE_FRAC, "fraction of the object's mass that must lie in r, strictly between 0 and 1")], B, "Most of the object's mass lies in the region; the margin keeps pulling towards the region from anywhere in the frame.", "share s = mass(o*r) / mass(o) (0 for an empty o) onto [-1, 1]: (s - frac) / (1 - frac) above frac, (s - frac) / frac below" + _reach("the mass-weighted mean distance of o's pixels to r"), "same margin on soft masks (the gradient of dbar flows through o)")
 _fn("overlaps", "atom", [Param("a", M), Param("b", M)], B, f"The two masks share some pixels ({OVERLAP_FRACTION:g} of the smaller one's mass).", f"shared mass / smaller mass onto [-1, 1] through 0 at {OVERLAP_FRACTION:g} (as inside)" + _reach("the smaller of a's mean distance to b and b's mean distance to a"), "same margin on soft masks")
-_fn("touches", "atom", [Param("o", M), Param("r", M)], B, "The object touches the region (overlaps the region grown by one pixel).", "overlaps(o, grow(r, 1px)), distance factor included", "same margin on soft masks")
+_fn("touches", "atom", [Param("o", M), Param("r", M)], B, f"The object touches the region: overlaps it grown by {TOUCH_RADIUS:g} of the frame (1 px at 32 px; at 1024 px the outlines between two shapes in contact fit).", f"overlaps(o, grow(r, {TOUCH_RADIUS:g})), distance factor included", "same margin on soft masks")
 _fn("near", "atom", [Param("a", M), Param("b", M), Param("d", N, NEAR_DISTANCE, "distance threshold, normalized units")], B, "Centroids closer than d (straight line; through free space write `path_distance(a, b, free) < d`, the same margin).", "(d - distance) / d: linear in the distance, so never flat", "same margin")
 _fn("left_of", "atom", [Param("a", M), Param("b", M)], B, "a's centroid is left of b's.", f"(x(b) - x(a)) / {POSITION_SCALE:g}: linear, never flat", "same margin")
 _fn("right_of", "atom", [Param("a", M), Param("b", M)], B, "a's centroid is right of b's.", f"(x(a) - x(b)) / {POSITION_SCALE:g}: linear, never flat", "same margin")

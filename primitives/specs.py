@@ -48,7 +48,7 @@ class PrimitiveSpec:
     doc: str  # what it means, one or two sentences
     exact: str  # exact semantics, one line
     smooth: str  # smooth semantics, one line
-    inputs: tuple[str, ...] = ()  # implicit graph inputs passed before args: "video", "start"
+    inputs: tuple[str, ...] = ()  # implicit graph inputs passed before args: "video", "start", "tracks" (the track states)
     callable: bool = True  # written as name(args) in the DSL
     syntax: str = ""  # how it is written, for operators
     example: str = ""

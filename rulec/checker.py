@@ -53,6 +53,7 @@ ARGUMENT_RANGES: dict[tuple[str, str], tuple[float, float, bool]] = {
     ("box", "x1"): (0.0, 1.0, True),
     ("box", "y1"): (0.0, 1.0, True),
     ("nth", "k"): (1, MAX_PIXELS, True),
+    ("track", "k"): (1, MAX_PIXELS, True),
 }
 
 #: What a radius of 1 frame (or more) does, for the help of E211 on ``grow(r, 1)``.
@@ -62,6 +63,7 @@ _WHOLE_FRAME = {"grow": "is the whole frame", "shrink": "leaves nothing"}
 #: Allowed values of string arguments.
 ARGUMENT_CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("nth", "by"): ("x", "y", "area"),
+    ("track", "by"): ("x", "y", "area"),
 }
 
 

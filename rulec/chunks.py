@@ -59,7 +59,7 @@ def split_graph(compiled: CompiledRules) -> GraphSplit:
     for node in nodes:
         refs = node.refs()
         reads_pixels = bool(node.inputs) or any(nodes[r].kind == Kind.MASK for r in refs)
-        if (node.op == "box" or set(node.inputs) <= {"start"}) and all(r in static for r in refs) and (reads_pixels or node.kind == Kind.MASK):
+        if (node.op == "box" or set(node.inputs) - {"tracks"} <= {"start"}) and all(r in static for r in refs) and (reads_pixels or node.kind == Kind.MASK):
             static.add(node.id)
         elif reads_pixels or node.kind == Kind.MASK:
             local.add(node.id)

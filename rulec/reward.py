@@ -26,6 +26,7 @@ from rulec.primitives.detectors import ColourSpace, Palette
 from rulec.primitives.kernels import KERNELS
 from rulec.primitives.morphology import radius_pixels
 from rulec.primitives.semantics import Exact, Semantics, Smooth
+from rulec.primitives.tracks import TrackBook, TrackHandle
 from rulec.verdict import verdict
 from rulec.windows import first_covered, window_misfit
 
@@ -113,19 +114,28 @@ class GraphInputs:
 
     tensors: dict[str, Tensor]
     colour_spaces: dict[str, ColourSpace]
+    #: the tracks' states (``track``), read from this input's first frame on
+    tracks: TrackBook
 
     @classmethod
-    def of(cls, video: Tensor, start: Tensor, named: tuple[str, ...] = (), palette: Palette | None = None) -> GraphInputs:
+    def of(cls, video: Tensor, start: Tensor, named: tuple[str, ...] = (), palette: Palette | None = None,
+           tracks: TrackBook | None = None) -> GraphInputs:
         """``named``: the colours the rules name; with the first frame's palette they are what
-        every colour detector competes with (one :class:`Palette`, shared by both inputs)."""
+        every colour detector competes with (one :class:`Palette`, shared by both inputs).
+        ``tracks``: the book of a chunked evaluation, positioned at this chunk (default: a new one at frame 0)."""
         tensors = {"video": video, "start": start}
         palette = palette if palette is not None else Palette(start, named)
-        return cls(tensors, {name: ColourSpace(t, palette=palette) for name, t in tensors.items()})
+        return cls(tensors, {name: ColourSpace(t, palette=palette) for name, t in tensors.items()}, tracks or TrackBook())
 
-    def for_node(self, node: Node) -> list[Tensor | ColourSpace]:
+    def for_node(self, node: Node) -> list[Tensor | ColourSpace | TrackHandle]:
         """What ``node``'s kernel takes before its arguments."""
-        source = self.colour_spaces if node.op == "color" else self.tensors
-        return [source[name] for name in node.inputs]
+        return [input_for(node, name, self.colour_spaces if node.op == "color" else self.tensors, self.tracks) for name in node.inputs]
+
+
+def input_for(node: Node, name: str, tensors: dict, tracks: TrackBook):
+    """One implicit input of ``node``'s kernel: a tensor (or colour space) by name, or for
+    ``"tracks"`` the node's handle on the book of track states (whole, chunked and streamed evaluation alike)."""
+    return TrackHandle(tracks, node.id) if name == "tracks" else tensors[name]
 
 
 class RewardModule(nn.Module):
@@ -255,9 +265,11 @@ class RewardModule(nn.Module):
             if node.id in split.static:
                 static[node.id] = KERNELS[node.op](sem, *first.for_node(node), *node.arg_values(static))
 
-        def frame_local(frames: Tensor, context: int) -> tuple[Tensor, ...]:
+        book = TrackBook()
+
+        def frame_local(frames: Tensor, context: int, first_frame: int) -> tuple[Tensor, ...]:
             release_freed_memory()  # the previous chunk's temporaries (also between recomputations in backward)
-            inputs, values = GraphInputs.of(frames, start, palette=palette), dict(static)
+            inputs, values = GraphInputs.of(frames, start, palette=palette, tracks=book.at(first_frame)), dict(static)
             for node in nodes:
                 if node.id in split.local:
                     values[node.id] = KERNELS[node.op](sem, *inputs.for_node(node), *node.arg_values(values))
@@ -267,12 +279,12 @@ class RewardModule(nn.Module):
         # split (not slices): backward concatenates the chunks' gradients once, where each slice
         # would add a zero-filled gradient of the whole video
         pieces = video.split(chunk_frames, dim=1)
-        for k, ((_, _, context), piece) in enumerate(zip(chunk_bounds(video.shape[1], chunk_frames), pieces)):
+        for k, ((lo, _, context), piece) in enumerate(zip(chunk_bounds(video.shape[1], chunk_frames), pieces)):
             frames = torch.cat([pieces[k - 1][:, -context:], piece], dim=1) if context else piece
             if torch.is_grad_enabled() and frames.requires_grad:
-                parts.append(checkpoint(frame_local, frames, context, use_reentrant=False))
+                parts.append(checkpoint(frame_local, frames, context, lo - context, use_reentrant=False))
             else:
-                parts.append(frame_local(frames, context))
+                parts.append(frame_local(frames, context, lo - context))
         values = dict(static)
         values.update({i: torch.cat([p[k] for p in parts], dim=1) for k, i in enumerate(split.kept)})
         for node in nodes:

@@ -27,7 +27,8 @@ from rulec.primitives.detectors import ColourSpace, Palette, color
 from rulec.primitives.kernels import KERNELS
 from rulec.primitives.semantics import Exact
 from rulec.check import frames_to_tensor as to_tensor
-from rulec.reward import RewardModule, RewardReport
+from rulec.primitives.tracks import TrackBook
+from rulec.reward import RewardModule, RewardReport, input_for
 
 #: Detectors per lookup table: one bit each in a uint16 entry, whose top bit says "classified".
 _BITS = 15
@@ -127,6 +128,7 @@ class StreamingEvaluator:
         self._signals: dict[int, list[Tensor]] = {i: [] for i in self.kept}
         previous: np.ndarray | None = None
         self.num_frames, self.size = 0, None
+        self._tracks = TrackBook()
         with torch.no_grad():
             for chunk in chunks:
                 if self.size is None:
@@ -137,7 +139,7 @@ class StreamingEvaluator:
                     inputs = {"video": self._start, "start": self._start}  # box reads the frame size only
                     for node in self.compiled.nodes:
                         if node.id in self.static:
-                            self._static[node.id] = KERNELS[node.op](sem, *(inputs[name] for name in node.inputs), *node.arg_values(self._static))
+                            self._static[node.id] = KERNELS[node.op](sem, *(input_for(node, name, inputs, self._tracks) for name in node.inputs), *node.arg_values(self._static))
                     if self.gather:
                         self._gather_pixels(chunk[0])
                 frames = chunk if previous is None else np.concatenate([previous, chunk])
@@ -190,7 +192,8 @@ class StreamingEvaluator:
                 index, region, start = self._covered[node.arg("r").node]
                 value = KERNELS["unchanged"](self.sem, self._pixel_frame(frames, index), start, region, node.arg("tol").value)
             else:
-                named = [video if name == "video" else self._start for name in node.inputs]
+                tensors = {"video": video, "start": self._start}
+                named = [input_for(node, name, tensors, self._tracks.at(self.num_frames - skip)) for name in node.inputs]
                 value = KERNELS[node.op](self.sem, *named, *node.arg_values(values))
             values[node.id] = value
             if node.id in self._signals:

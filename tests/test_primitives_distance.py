@@ -18,7 +18,7 @@ from hypothesis import assume, given, strategies as st
 
 import rulec
 from rulec.primitives import atoms, fields, measures, morphology
-from rulec.primitives.conventions import EMPTY_PATH_DISTANCE, OVERLAP_FRACTION, REACH_SCALE
+from rulec.primitives.conventions import EMPTY_PATH_DISTANCE, OVERLAP_FRACTION, REACH_SCALE, TOUCH_RADIUS
 from rulec.primitives.semantics import Exact, Smooth
 from strategies import drawn_videos, evaluate, formulas
 
@@ -189,7 +189,7 @@ def test_distance_factor_keeps_the_sign_of_the_overlap_margin_and_only_grows_its
     for name, new, old in (
         ("inside", atoms.inside(Smooth(), o, r, frac), atoms.fraction_margin(share, frac)),
         ("overlaps", atoms.overlaps(Smooth(), o, r), atoms.fraction_margin(shared, OVERLAP_FRACTION)),
-        ("touches", atoms.touches(Smooth(), o, r), atoms.overlaps(Smooth(), o, morphology.grow(Smooth(), r, 1, "px"))),
+        ("touches", atoms.touches(Smooth(), o, r), atoms.overlaps(Smooth(), o, morphology.grow(Smooth(), r, TOUCH_RADIUS, "frame"))),
     ):
         assert torch.equal(torch.sign(new), torch.sign(old)), (name, new, old)
         assert float(new.abs()) >= float(old.abs()) - 1e-12, (name, new, old)

@@ -190,7 +190,7 @@ def test_no_nan_or_inf_in_values_or_gradients_on_degenerate_videos(case, name):
         start = video[:, :1].detach()
         mask = KERNELS["color"](sem, video, "#e53935")  # empty unless the frame is that red
         other = KERNELS["mask_not"](sem, mask)
-        inputs = {"video": video, "start": start}
+        inputs = {"video": video, "start": start, "tracks": None}  # tracks: a fresh book, from frame 0
         out = KERNELS[name](sem, *[inputs[i] for i in spec.inputs], *_args_for(spec, sem, video, mask, other))
         assert torch.isfinite(out).all(), (name, case, sem)
         if out.requires_grad:

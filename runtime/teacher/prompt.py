@@ -74,6 +74,11 @@ frame, the same at every resolution. Write pixels only where you mean pixels, wi
 `grow(agent, 1px)` is the one-pixel fringe around an object. A bare radius of 1 or more is
 an error (`grow(r, 1)` would be the whole frame).
 
+Several objects of one colour are one mask: `components(cards)` counts them, `nth(cards, 1)`
+is the leftmost in each frame, and `track(cards, 1)` is the one that was leftmost in the
+first frame, followed over time (through a swap, or while it is hidden behind something).
+An object that may be hidden for up to k frames: `always eventually[0:k+1] present(o)`.
+
 ## How to answer
 Answer with exactly one fenced block that starts with ```rules and holds the whole rules
 file. Nothing outside that block is read. If the compiler finds mistakes, you will be
