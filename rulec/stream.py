@@ -28,7 +28,7 @@ from rulec.primitives.kernels import KERNELS
 from rulec.primitives.semantics import Exact
 from rulec.check import frames_to_tensor as to_tensor
 from rulec.primitives.tracks import TrackBook
-from rulec.reward import RewardModule, RewardReport, input_for
+from rulec.reward import GraphInputs, RewardModule, RewardReport, input_for
 
 #: Detectors per lookup table: one bit each in a uint16 entry, whose top bit says "classified".
 _BITS = 15
@@ -136,10 +136,12 @@ class StreamingEvaluator:
                     self.reward.validate_geometry(None, *self.size)
                     self._start = to_tensor(chunk[:1])
                     self.table = ColourTable(self.table.detectors, Palette(self._start, self.reward.named_colours))  # a new video, a new palette
-                    inputs = {"video": self._start, "start": self._start}  # box reads the frame size only
+                    # static nodes read the first frame (box: its size only), their colour detectors
+                    # competing with the same palette as the table's and the whole-video reward's
+                    first = GraphInputs.of(self._start, self._start, palette=self.table.palette, tracks=self._tracks)
                     for node in self.compiled.nodes:
                         if node.id in self.static:
-                            self._static[node.id] = KERNELS[node.op](sem, *(input_for(node, name, inputs, self._tracks) for name in node.inputs), *node.arg_values(self._static))
+                            self._static[node.id] = KERNELS[node.op](sem, *first.for_node(node), *node.arg_values(self._static))
                     if self.gather:
                         self._gather_pixels(chunk[0])
                 frames = chunk if previous is None else np.concatenate([previous, chunk])

@@ -130,10 +130,50 @@ def test_scorer_is_codec_robust(name):
         assert not s.success and not s.checks[c.breaks], (c.name, failed)
 
 
+def _rules_verdict(inst, video) -> tuple[bool, list[str]]:
+    from rulec.stream import StreamingEvaluator, chunk_frames_for
+
+    compiled = rulec.compile_rules(inst.rules_text, name=inst.name, num_frames=len(video))
+    n = chunk_frames_for(*video.shape[1:3])
+    report, _ = StreamingEvaluator(compiled).run(video[i : i + n] for i in range(0, len(video), n))
+    return bool(report.passed[0]), [r.name for r in report.rules if not bool(r.passed[0])]
+
+
+@pytest.mark.parametrize("name", MODULES)
+@pytest.mark.parametrize("codec", ["lossless", "mp4"])
+def test_reference_rules_agree_with_the_scorer(name, codec):
+    """The compiled rules.txt passes the ground truth and fails every corruption, lossless and
+    through an ordinary mp4 (the truth: the scorer on the lossless video)."""
+    inst = small(name, 0)
+    judged = (lambda v: v) if codec == "lossless" else h264_round_trip
+    ok, failed = _rules_verdict(inst, judged(inst.ground_truth))
+    assert ok, failed
+    for c in tasks.corruption_list(inst):
+        ok, _ = _rules_verdict(inst, judged(c.make(inst)))
+        assert not ok, c.name
+
+
+def test_streamed_verdicts_are_the_whole_videos_on_an_mp4():
+    """The streamed check's frozen regions compete with the same palette (named colours
+    included) as the whole-video reward's: on an mp4 the first frame's own palette alone is
+    noisy, and `home` once failed streamed while it passed whole."""
+    import torch
+
+    from rulec.frames import to_float
+
+    inst = small("return_home", 0)
+    video = h264_round_trip(inst.ground_truth)
+    compiled = rulec.compile_rules(inst.rules_text, name=inst.name, num_frames=len(video))
+    with torch.no_grad():
+        whole = compiled.to_reward(semantics="exact")(to_float(video[None]))
+    ok, failed = _rules_verdict(inst, video)
+    assert failed == [r.name for r in whole.rules if not bool(r.passed[0])]
+
+
 @pytest.mark.parametrize("name", MODULES)
 def test_rules_compile_at_every_size(name):
-    """The rules of one layout at the test size and at the default size (numbers in pixels, e.g.
-    erosions and grow radii, follow the size); the default-size video is not rendered."""
+    """The rules of one layout at the test size and at the default size (the numbers in pixels,
+    such as card_swap's band, follow the size); the default-size video is not rendered."""
     m = MODULES[name]
     inst = small(name, 0)
     for size in (SIZE, m.DEFAULT_SIZE):
