@@ -215,7 +215,7 @@ _fn(
 )
 
 # ---------------------------------------------------------------- instances (one piece of a same-colour set)
-_INSTANCE = ("8-connected pieces of the mask > 0.5, labelled per frame (scipy.ndimage.label); the choice carries no gradient, "
+_INSTANCE = ("8-connected pieces of the mask > 0.5 covering at least 2e-5 of the frame (less: a codec speck; 21 px at 1024x1024, 1 px up to 223x223), labelled per frame (scipy.ndimage.label); the choice carries no gradient, "
              "the result is the soft mask on the chosen piece's pixels (0 elsewhere); empty when there is no piece")
 _fn("largest", "region", [Param("o", M)], M, "The largest piece of a mask (several objects of one colour): the one with the most pixels; a tie: the first in raster order.",
     "o on the piece with the most pixels; " + _INSTANCE, "the same (gradient through the chosen piece's soft pixels)", example="x(largest(circles)) > x(smallest(circles))")
@@ -229,7 +229,7 @@ _fn("nth", "region", [Param("o", M), Param("k", I, doc="1 = the first"), Param("
 _fn("track", "region", [Param("o", M), Param("k", I, doc="1 = the first"), Param("by", STR, "x", "order of the pieces in frame 0: x, y or area")], M,
     "One object of a same-colour set followed over time: the k-th piece of the mask in frame 0 (in `nth`'s order), and in each "
     "later frame the piece assigned to it; empty while it is hidden, merged into another piece or gone, and found again where it reappears.",
-    "each frame, every frame-0 piece is assigned to one of the frame's pieces (>= 4 px) by an optimal assignment of centroid "
+    "each frame, every frame-0 piece is assigned to one of the frame's pieces (specks aside, as for nth) by an optimal assignment of centroid "
     "distances from its last known centroid (scipy.optimize.linear_sum_assignment); a piece left without a track (a duplicate) "
     "is no one's; o on the assigned piece's pixels; no gradient through the choice",
     "the same (gradient through the assigned piece's soft pixels)",

@@ -12,7 +12,7 @@ behind it). A track with
 no piece left to take (hidden behind an occluder, merged into another piece of its colour,
 vanished) is empty in that frame and keeps its last known centroid, so it is found again where
 it reappears; a piece nobody takes (a duplicate) belongs to no track. Pieces are 8-connected
-pieces of the mask > 0.5 with at least ``TRACK_PIXELS`` pixels (codec specks are none).
+pieces of the mask > 0.5 (:func:`rulec.primitives.instances.pieces`: specks are none).
 
 The assignment is exact and carries no gradient; the result is the soft mask on the assigned
 piece's pixels (0 elsewhere), as for ``nth``. It depends on every earlier frame, so a
@@ -29,12 +29,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rulec.primitives.instances import ORDER_KEYS
+from rulec.primitives.instances import ORDER_KEYS, pieces
 from rulec.primitives.semantics import Semantics
-
-#: A piece with fewer pixels is a speck (codec noise, a fringe) and is no one's track.
-TRACK_PIXELS = 4
-
 
 @dataclass
 class _State:
@@ -63,24 +59,6 @@ class TrackHandle:
 
     book: TrackBook
     node: int
-
-
-def _pieces(frame: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Labels, and per kept piece: label, centroid (x, y normalized) and pixel count."""
-    from scipy.ndimage import label
-
-    h, w = frame.shape
-    labels, n = label(frame, structure=np.ones((3, 3), dtype=bool))
-    if n == 0:
-        return labels, np.zeros(0, int), np.zeros((0, 2)), np.zeros(0)
-    flat = labels.ravel()
-    sizes = np.bincount(flat, minlength=n + 1)[1:]
-    cols = np.broadcast_to((np.arange(w) + 0.5) / w, (h, w)).ravel()
-    rows = np.broadcast_to(((np.arange(h) + 0.5) / h)[:, None], (h, w)).ravel()
-    xs = np.bincount(flat, weights=cols, minlength=n + 1)[1:] / np.maximum(sizes, 1)
-    ys = np.bincount(flat, weights=rows, minlength=n + 1)[1:] / np.maximum(sizes, 1)
-    keep = np.nonzero(sizes >= TRACK_PIXELS)[0]
-    return labels, keep + 1, np.stack([xs[keep], ys[keep]], 1), sizes[keep].astype(float)
 
 
 def _first(centroids: np.ndarray, sizes: np.ndarray, by: str) -> _State:
@@ -119,7 +97,7 @@ def track(sem: Semantics, tracks: TrackHandle | None, o: Tensor, k: int, by: str
     for i in range(b):
         for j in range(t):
             g = book.offset + j
-            labels, ids, centroids, sizes = _pieces(binary[i, j])
+            labels, ids, centroids, sizes = pieces(binary[i, j])
             if g == 0:
                 state = _first(centroids, sizes, by)
             else:
