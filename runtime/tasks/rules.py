@@ -23,6 +23,15 @@ COLOR_TOL = 16
 DISC_AREA = 21 / (H * H)
 
 
+#: Radii in frame units, so a rule reads the same on the 32x32 video and on the same scene drawn
+#: at 256 or 1024 px: ``grow(agent, AROUND)`` is the agent's surroundings, which a scenery rule
+#: leaves out (its edge pixels and a codec's chroma blur around it: 2 px at 32 px);
+#: ``grow(hazard, CONTACT)`` is pixel-strict contact at 32 px (1 px); ``shrink(floor, CLEARANCE)``
+#: is the free space the agent's centre may use (2 px at 32 px, the disc's radius).
+AROUND = 0.06
+CONTACT = 0.03
+CLEARANCE = 0.06
+
 #: ``at end distance(agent, pad) < END_DISTANCE`` beside ``inside(agent, pad)``: a goal that
 #: pulls from anywhere (a straight centroid distance) and that every end the scorer accepts
 #: passes. On the largest pad (8 px) a 5-px disc keeps 90 % of its pixels on it up to 1.5 px
@@ -53,10 +62,12 @@ def header(family: str, prompt: str, agent_hex: str) -> str:
 
 
 def agent_process() -> str:
-    """Presence, size and continuity of the agent."""
-    lo, hi = (round(b * DISC_AREA, 4) for b in AREA_BOUNDS)
+    """Presence, size and continuity of the agent: its size at least ``AREA_BOUNDS[0]`` of its
+    own frame-0 area (relative, so a codec's frayed edges shrink both alike), at most
+    ``AREA_BOUNDS[1]`` of the disc's."""
+    lo, hi = AREA_BOUNDS[0], round(AREA_BOUNDS[1] * DISC_AREA, 4)
     return (
         "process one    : always present(agent)\n"
-        f"process size   : always (area(agent) > {lo} and area(agent) < {hi})\n"
+        f"process size   : always (present(agent, frac={lo}) and area(agent) < {hi})\n"
         f"process steady : always speed(agent) < {round(MAX_STEP_PX / H, 4)}\n"
     )

@@ -165,7 +165,7 @@ def rules_text(prompt: str, meta: dict) -> str:
     area = (CARD_W * size - 2 * w) * (CARD_H * size - 2 * w) / size**2
     slots = np.array(meta["positions"]["slots"]).reshape(3, 2)
     box = lambda c: ", ".join(f"{v:.3f}" for v in (c[0] - CARD_W / 2, c[1] - CARD_H / 2, c[0] + CARD_W / 2, c[1] + CARD_H / 2))
-    full, empty = round(0.8 * area, 5), round(0.2 * area, 5)
+    full, big = round(0.8 * area, 5), round(AREA_BOUNDS[1] * area, 5)
     gaps = (meta["geometry"]["spacing"] - CARD_W, (PARK - 1) * CARD_H)
     band = max(1, int(min(gaps) * size) - 2)
     return (
@@ -177,19 +177,24 @@ def rules_text(prompt: str, meta: dict) -> str:
         f"region middle = box({box(slots[1])})\n"
         f"region right  = box({box(slots[2])})\n"
         "# a band around the middle card, narrower than the gaps to the other places and the parking places\n"
-        f"region beside = grow(middle, {band}) - middle\n\n"
-        "# both outer places are left empty at some time, and all three are filled at the end\n"
-        f"goal    left_out   : eventually area(cards and left) < {empty}\n"
-        f"goal    right_out  : eventually area(cards and right) < {empty}\n"
+        f"region beside = grow(middle, {band}px) - middle\n\n"
+        "# the cards by their place in frame 0, followed through the swap (and behind the middle card)\n"
+        "let first = track(cards, 1)\n"
+        "let second = track(cards, 2)\n"
+        "let third = track(cards, 3)\n\n"
+        "goal    swapped    : at end (inside(first, right) and inside(third, left) and inside(second, middle))\n"
         f"goal    filled     : at end (area(cards and left) > {full} and area(cards and right) > {full} and area(cards and middle) > {full})\n"
         f"process middle     : always area(cards and middle) > {full}\n"
         "# less than three cards' worth of colour (halfway between two and three) only while some shows\n"
         "# in the band around the middle card: a card is behind it\n"
         f"process seen       : always (area(cards) > {round(2.5 * area, 5)} or eventually[0:{MAX_HIDDEN}] area(cards and beside) > {round(0.1 * area, 5)})\n"
-        f"process size       : always area(cards) < {round(3 * AREA_BOUNDS[1] * area, 5)}\n"
+        f"process size       : always (area(first) < {big} and area(second) < {big} and area(third) < {big})\n"
+        "# one card at a time: never two of them moving in the same frame\n"
+        f"process one_move   : always not ((moving(first, v={MOVE_EPS}) and moving(third, v={MOVE_EPS})) or moving(second, v={MOVE_EPS}))\n"
         "process count      : always components(cards) < 3.5\n"
         f"process steady     : always speed(cards) < {R.MAX_STEP}\n"
-        f"process scenery    : always unchanged(table - grow(cards, {R.GROW_PX})) weight 0.5\n"
+        "# unchanged() compares with frame 0, which shows the cards, not the table, where they stood\n"
+        f"process scenery    : always unchanged(table - grow(cards, {R.AROUND}) - grow(cards at start, {R.AROUND})) weight 0.5\n"
     )
 
 

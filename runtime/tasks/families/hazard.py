@@ -68,12 +68,12 @@ def make(seed: int) -> Instance:
         rules.header(NAME, prompt, world.PALETTE[col["agent"]])
         + f'region goal   = color("{world.PALETTE[col["goal"]]}", tol={rules.COLOR_TOL}) at start\n'
         + f'region hazard = color("{world.PALETTE[col["hazard"]]}", tol={rules.COLOR_TOL}) at start\n'
-        + "region clear  = not grow(hazard, 1px)\n\n"
+        + f"region clear  = not grow(hazard, {rules.CONTACT})\n\n"
         + "goal    reach   : at end inside(agent, goal)\n"
         + rules.close_goal("goal", "clear")
         + "process avoid   : always inside(agent, clear, frac=0.99)\n"
         + rules.agent_process()
-        + "process scenery : always (unchanged(hazard) and unchanged(goal - grow(agent, 1px))) weight 0.5\n"
+        + f"process scenery : always (unchanged(hazard) and unchanged(goal - grow(agent, {rules.AROUND}))) weight 0.5\n"
     )
     ys, xs = np.nonzero(hazard)
     meta = {

@@ -129,10 +129,10 @@ def make(seed: int) -> Instance:
         + "goal    reach    : at end inside(agent, goal)\n"
         + rules.close_goal("goal", "floor")
         + "process corridor : always inside(agent, floor, frac=0.99)\n"
-        + "process toward   : progress path_distance(agent, goal, shrink(floor, 2px))\n"
+        + f"process toward   : progress path_distance(agent, goal, shrink(floor, {rules.CLEARANCE}))\n"
         + rules.agent_process()
         + "process scenery  : always unchanged(walls, tol=0.03) weight 0.5\n"
-        + "process pad      : always unchanged(goal - grow(agent, 1px)) weight 0.5\n"
+        + f"process pad      : always unchanged(goal - grow(agent, {rules.AROUND})) weight 0.5\n"
     )
     meta = {
         "family": NAME,

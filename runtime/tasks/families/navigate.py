@@ -41,7 +41,7 @@ def make(seed: int) -> Instance:
         + "goal    reach   : at end inside(agent, goal)\n"
         + rules.close_goal("goal")
         + rules.agent_process()
-        + "process scenery : always unchanged(goal - grow(agent, 1px)) weight 0.5\n"
+        + f"process scenery : always unchanged(goal - grow(agent, {rules.AROUND})) weight 0.5\n"
     )
     meta = {
         "family": NAME,

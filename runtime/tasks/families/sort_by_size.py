@@ -31,8 +31,6 @@ SHELF_THICKNESS = 0.06
 HOLD, STAGGER = 3, 8
 #: A circle keeps between these multiples of its first-frame area.
 AREA_BOUNDS = (0.75, 1.33)
-#: Largest single erosion in the rules' order test (a chain of them erodes further).
-EROSION_STEP = 4
 #: The gap (normalized) a resting circle's outline may leave above the shelf.
 REST_TOLERANCE = 0.02
 
@@ -185,40 +183,33 @@ def rules_text(prompt: str, meta: dict) -> str:
     radii = np.sort(np.asarray(meta["geometry"]["radii"]))
     n = len(radii)
     fills = [(r * size - w) for r in radii]
-    total = sum(math.pi * f**2 for f in fills) / size**2
-    lo, hi = round(AREA_BOUNDS[0] * total, 5), round(AREA_BOUNDS[1] * total, 5)
+    areas = [math.pi * f**2 / size**2 for f in fills]
     y_top = meta["positions"]["shelf"][0]
     band_top = round(y_top - 2 * radii[-1] - REST_TOLERANCE, 3)
     band_bottom = round(y_top + 0.005, 3)
-    grow = R.GROW_PX
+    # the fill's lowest pixel: above the shelf by its outline, the circle's own outline and the scorer's gap
+    rest = round(y_top - REST_TOLERANCE - (2 * w + 1.5) / size, 4)
     hexc = meta["colours"]["circle"]["hex"]
+    count = f"(components(circles) > {n - 0.5} and components(circles) < {n + 0.5})"
     lines = [
         f'task {NAME} "{prompt}"\n',
         f'object circles = color("{hexc}", tol=16)',
-        f'region shelf   = color("{meta["colours"]["shelf"]["hex"]}", tol=16) at start',
-        "# circles k+1.. only: a square erosion by px removes every circle of fill radius below about px * sqrt(2);",
-        "# square erosions add up, and small steps are cheaper (today's kernel costs px^2 a pixel)",
-    ]
-    # erosion between consecutive fill radii (px): the k smallest circles vanish, the others keep a core
-    erode = [int(round((fills[k] + fills[k + 1]) / 2 / math.sqrt(2))) for k in range(n - 1)]
-    names, done = ["circles"], 0
-    for k, e in enumerate(erode, start=1):
-        expr, left = names[-1], e - done
-        while left > 0:
-            expr, left = f"shrink({expr}, {min(left, EROSION_STEP)})", left - EROSION_STEP
-        lines.append(f"let bigger{k} = {expr}")
-        names.append(f"bigger{k}")
-        done = e
-    lines += [
+        "# the shelf is the one large piece of its colour (an mp4's fringes round the circles can come close to it)",
+        f'region shelf   = largest(color("{meta["colours"]["shelf"]["hex"]}", tol=16)) at start',
         "",
         f"goal    row     : at end inside(circles, box(0, {band_top}, 1, {band_bottom}), frac=0.98)",
-        f"goal    number  : at end (components(circles) > {n - 0.5} and components(circles) < {n + 0.5})",
-        "# smaller ones left of bigger ones: each circle left of the centroid of the bigger ones",
-        "goal    order   : at end (" + " and ".join(f"x({a}) < x({b})" for a, b in zip(names[:-1], names[1:])) + ")",
-        f"process count   : always (components(circles) > {n - 0.5} and components(circles) < {n + 0.5})",
-        f"process size    : always (area(circles) > {lo} and area(circles) < {hi})",
+        f"goal    number  : at end {count}",
+        "# from left to right, each circle smaller than the next",
+        "# each circle rests on the shelf: its lowest pixel just above the shelf's top",
+        "goal    rest    : at end (" + " and ".join(f"bottom_edge(nth(circles, {k})) > {rest}" for k in range(1, n + 1)) + ")",
+        "goal    order   : at end (" + " and ".join(f"area(nth(circles, {k})) < area(nth(circles, {k + 1}))" for k in range(1, n)) + ")",
+        f"process count   : always {count}",
+        "# every circle keeps its size: the k-th smallest keeps most of the k-th smallest's frame-0 area, and stays below its bound",
+        "process size    : always (" + " and ".join(
+            f"present(nth(circles, {k + 1}, by=\"area\"), frac={AREA_BOUNDS[0]}) and area(nth(circles, {k + 1}, by=\"area\")) < {round(AREA_BOUNDS[1] * a, 5)}"
+            for k, a in enumerate(areas)) + ")",
         f"process steady  : always speed(circles) < {R.MAX_STEP}",
-        f"process scenery : always unchanged(shelf - grow(circles, {grow})) weight 0.5",
+        f"process scenery : always unchanged(shelf - grow(circles, {R.AROUND})) weight 0.5",
     ]
     return "\n".join(lines) + "\n"
 

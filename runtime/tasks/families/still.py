@@ -54,9 +54,9 @@ def make(seed: int) -> Instance:
         + "goal    reach   : at end inside(agent, goal)\n"
         + rules.close_goal("goal")
         + "process hold    : always (still(other) and unchanged(spot))\n"
-        + "process apart   : always inside(agent, not grow(spot, 1px), frac=0.99)\n"
+        + f"process apart   : always inside(agent, not grow(spot, {rules.CONTACT}), frac=0.99)\n"
         + rules.agent_process()
-        + "process scenery : always unchanged(goal - grow(agent, 1px)) weight 0.5\n"
+        + f"process scenery : always unchanged(goal - grow(agent, {rules.AROUND})) weight 0.5\n"
     )
     meta = {
         "family": NAME,

@@ -50,7 +50,7 @@ def make(seed: int) -> Instance:
         + "goal    stop    : at end inside(agent, second)\n"
         + rules.close_goal("second")
         + rules.agent_process()
-        + "process scenery : always (unchanged(first - grow(agent, 1px)) and unchanged(second - grow(agent, 1px))) weight 0.5\n"
+        + f"process scenery : always (unchanged(first - grow(agent, {rules.AROUND})) and unchanged(second - grow(agent, {rules.AROUND}))) weight 0.5\n"
     )
     meta = {
         "family": NAME,
