@@ -2,9 +2,12 @@
 
 For N instances per family, on the ground truth and on every corruption: the exact
 verdict of the compiled reference rules (``RewardReport.passed``) against the numpy
-scorer's ``success``, on the lossless frames and (``--codec lossless,mp4``, the default) on
-the same videos after an ordinary H.264 4:2:0 mp4 encode at the default CRF. Also checks the
-scorer itself (ground truth succeeds; each corruption fails the sub-check it names) and, with
+scorer's ``success`` on the lossless frames (the video's truth), with the rules judging the
+lossless frames and (``--codec lossless,mp4``, the default) the same videos after an ordinary
+H.264 4:2:0 mp4 encode at the default CRF: a codec must not change a verdict. ``--scale K``
+draws the six 32x32 families K times larger (nearest) before judging and encoding them, as a
+real generator's frames would be; their truth is still the scorer's on the 32x32 original.
+Also checks the scorer itself (ground truth succeeds; each corruption fails the sub-check it names) and, with
 ``--chance``, how often a blind straight motion (16 directions, as far as the solution's end)
 succeeds by either judge, and how often the two agree on those blind motions.
 
@@ -17,9 +20,9 @@ small ones in batches. ``--chance``, ``--noise`` and ``--yuv420`` apply to the s
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/agreement.py --n 50 [--chance] [--noise 12] [--yuv420] [--json]
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/agreement.py --families realistic --codec lossless,mp4 --n-realistic 4 --n-large 2
 
-With the defaults (--n-realistic 2, --n-large 1) the realistic families take about half an hour on
-a shared 2-core machine: per instance, card_swap ~40 s, sort_by_size ~9 min, return_home ~12 min
-(both codecs; the rules' erosions at 512 px and every atom at 1024 px cost most of it).
+Measured on one core of a shared 2-core machine (both codecs, per instance): card_swap 45 s,
+sort_by_size 3.5 min, return_home 11.5 min; the six families 0.6 s at 32 px and 15 s at
+256 px (``--scale 8``).
 
 Exit status 1 when a scorer misbehaves (on lossless videos, or on mp4 for a realistic family,
 whose scorers must be codec-robust) or one of the six families agrees on fewer than 95 % of
@@ -110,6 +113,11 @@ def streamed_verdict(rules_text: str, video: np.ndarray, name: str, compiled=Non
 CODECS = ("lossless", "mp4")
 
 
+def scale_up(video: np.ndarray, k: int) -> np.ndarray:
+    """``(T, H, W, 3)`` drawn ``k`` times larger, each pixel a k x k block (nearest)."""
+    return video if k == 1 else np.repeat(np.repeat(video, k, axis=1), k, axis=2)
+
+
 def _encode(video: np.ndarray, codec: str, fps: int) -> np.ndarray:
     from rulec.runtime.video_io import h264_round_trip
 
@@ -156,12 +164,12 @@ def run_realistic(fam: str, n: int, codecs: list[str], size: int | None, first_s
         items = [("ground_truth", None)] + [(c.name, c) for c in tasks.corruption_list(inst)]
         for kind, corr in items:
             video = inst.ground_truth if corr is None else corr.make(inst)
+            truth = tasks.score(inst, video)
             for codec in codecs:
                 judged = _encode(video, codec, fps)
                 ok, failed = streamed_verdict(inst.rules_text, judged, inst.name, compiled)
-                s = tasks.score(inst, judged)
-                _tally(entries[codec], kind, ok, failed, s)
-                _check_scorer(entries[codec], seed, kind, corr, s)
+                _tally(entries[codec], kind, ok, failed, truth)
+                _check_scorer(entries[codec], seed, kind, corr, tasks.score(inst, judged) if codec != "lossless" else truth)
             del video
     return {"size": shape[1], "frames": shape[0], "n": n, "seeds": [first_seed, first_seed + n], "codecs": entries}
 
@@ -177,14 +185,15 @@ def run_six(fam: str, args, codecs: list[str]) -> dict:
         corrs = list(tasks.corruption_list(inst))
         kinds = ["ground_truth"] + [c.name for c in corrs]
         videos = [inst.ground_truth] + [c.make(inst) for c in corrs]
+        truths = [tasks.score(inst, v) for v in videos]  # the six scorers read exact colours: lossless 32x32 only
+        for kind, corr, s in zip(kinds, [None] + corrs, truths):
+            _check_scorer(entries[codecs[0]], seed, kind, corr, s)
+        drawn = [scale_up(v, args.scale) for v in videos]
         for codec in codecs:
-            judged = [_encode(v, codec, 8) for v in videos]
+            judged = [_encode(v, codec, 8) for v in drawn]
             passed, failed = verdicts(inst.rules_text, np.stack(judged), inst.name)
-            for kind, corr, video, rules_ok, rules_failed in zip(kinds, [None] + corrs, judged, passed, failed):
-                s = tasks.score(inst, video)
+            for kind, s, rules_ok, rules_failed in zip(kinds, truths, passed, failed):
                 _tally(entries[codec], kind, rules_ok, rules_failed, s)
-                if codec == "lossless":  # the six scorers read exact colours: judge them on lossless videos only
-                    _check_scorer(entries[codec], seed, kind, corr, s)
         if args.yuv420:
             extra["yuv_success"] += tasks.score(inst, yuv420_round_trip(inst.ground_truth)).success
         if args.noise:
@@ -202,7 +211,7 @@ def run_six(fam: str, args, codecs: list[str]) -> dict:
             extra["chance_scorer"] += int(by_scorer.sum())
             extra["chance_agree"] += int((ok == by_scorer).sum())
             extra["chance_total"] += len(guesses)
-    out = {"size": inst.first_frame.shape[0], "frames": inst.ground_truth.shape[0], "n": args.n, "codecs": entries}
+    out = {"size": inst.first_frame.shape[0] * args.scale, "frames": inst.ground_truth.shape[0], "n": args.n, "codecs": entries}
     if args.yuv420:
         out["yuv420_ground_truth_success"] = extra["yuv_success"] / args.n
     if args.noise:
@@ -255,8 +264,9 @@ def merge_saved(paths: list[str]) -> dict:
 
 def print_table(record: dict, args) -> None:
     codecs, results = record["codecs"], record["families"]
-    print("agreement of compiled rules.txt with the independent scorer (ground truth + every corruption; "
-          "mp4 = H.264 4:2:0 at the default CRF; GT scorer / GT rules = ground truths the scorer / the rules pass)")
+    print("agreement of the compiled rules.txt's verdict, on each codec, with the independent scorer's on the lossless video "
+          "(ground truth + every corruption; mp4 = H.264 4:2:0 at the default CRF; GT scorer / GT rules = ground truths the "
+          "scorer / the rules pass)")
     head = f"{'family':<13} {'size':>5} {'frames':>6} {'n':>3} {'videos':>6}"
     for c in codecs:
         head += f" {c:>9} {'GT scorer':>9} {'GT rules':>8}"
@@ -293,11 +303,12 @@ def print_table(record: dict, args) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=50, help="instances per 32x32 family (seeds 0..n-1)")
-    ap.add_argument("--n-realistic", type=int, default=2, help="instances per realistic family of 256-512 px (sort_by_size: ~9 min each)")
-    ap.add_argument("--n-large", type=int, default=1, help="instances per realistic family of 1024 px or more (return_home: ~12 min each)")
+    ap.add_argument("--n-realistic", type=int, default=2, help="instances per realistic family of 256-512 px (sort_by_size: ~3.5 min each)")
+    ap.add_argument("--n-large", type=int, default=1, help="instances per realistic family of 1024 px or more (return_home: ~11.5 min each)")
     ap.add_argument("--size", type=int, default=None, help="render every realistic family at this size instead of its default (a quick look)")
     ap.add_argument("--families", default="all", help="comma-separated names, 'six', 'realistic' or 'all'")
     ap.add_argument("--codec", default="lossless,mp4", help="judge the videos as they are (lossless) and/or after an H.264 4:2:0 mp4 encode at the default CRF (mp4)")
+    ap.add_argument("--scale", type=int, default=1, help="draw the 32x32 families this many times larger (nearest) before judging and encoding")
     ap.add_argument("--chance", action="store_true", help="also measure blind straight-motion success (32x32 families)")
     ap.add_argument("--noise", type=int, default=0, help="also judge every video with uniform +-NOISE RGB noise added (32x32 families)")
     ap.add_argument("--yuv420", action="store_true", help="also score each ground truth after a 4:2:0 H.264 round trip at crf 0 (32x32 families)")
