@@ -66,8 +66,9 @@ verdict) and **smooth** (differentiable, for optimization). Kernels live in
   computed without gradient on masks thresholded at {c.FIELD_THRESHOLD:g} (scipy: exact Euclidean
   distance transform; Dijkstra on the 8-connected pixel grid through free space) and read at
   the object's soft mask as a mass-weighted mean, so gradients flow through the object only.
-- **Counting** (`components`) uses `kornia.contrib.connected_components`: exact in both
-  semantics and without gradient; pair it with differentiable rules (`present`, `area`).
+- **Counting** (`components`) counts the pieces `nth` and `track` choose from (8-connected,
+  `scipy.ndimage.label`; specks under 2e-5 of the frame aside): exact in both semantics and
+  without gradient; pair it with differentiable rules (`present`, `area`).
 - **Colours on real videos.** Every colour detector competes with a *palette*: the colours the
   rules name and the first frame's own flat colours. A pixel is a colour only when it is within
   `tol` of it and its distance is below {c.FRINGE_RATIO:g} times its distance to the nearest other

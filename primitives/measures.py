@@ -8,7 +8,6 @@ exactly its mass-weighted mean (no prior mass mixed in).
 
 from __future__ import annotations
 
-import kornia
 import numpy as np
 import torch
 from torch import Tensor
@@ -98,45 +97,20 @@ def path_distance(sem: Semantics, o: Tensor, goal: Tensor, free: Tensor) -> Tens
 
 
 def components(sem: Semantics, o: Tensor) -> Tensor:
-    """Number of 8-connected components of the mask thresholded at 0.5, per frame.
+    """Number of pieces of the mask per frame: 8-connected components of the mask thresholded at
+    0.5, specks aside (:func:`rulec.primitives.instances.pieces`, the pieces ``nth`` and ``track``
+    choose from), so one codec speck does not count as one more object.
 
-    Counting is not differentiable: both semantics give the same count, without gradient.
-    Exact semantics (verdicts, large frames) label with ``scipy.ndimage.label``, one linear
-    pass per frame; the smooth path keeps the torch labelling of :func:`_components_torch`.
+    Counting is not differentiable: both semantics give the same count, without gradient
+    (``scipy.ndimage.label``, one linear pass per frame).
     """
+    from rulec.primitives.instances import pieces
+
     with torch.no_grad():
         b, t, h, w = o.shape
-        binary = o.detach() > 0.5
-        if sem.is_exact:
-            from scipy.ndimage import label
-
-            eight = np.ones((3, 3), dtype=bool)
-            frames = binary.reshape(b * t, h, w).cpu().numpy()
-            count = torch.tensor([label(f, structure=eight)[1] for f in frames], device=o.device)
-        else:
-            count = _components_torch(binary.to(torch.float32).reshape(b * t, 1, h, w))
+        frames = (o.detach() > 0.5).reshape(b * t, h, w).cpu().numpy()
+        count = torch.tensor([len(pieces(f)[1]) for f in frames], device=o.device)
     return count.reshape(b, t).to(o.dtype)
-
-
-def _components_torch(binary: Tensor) -> Tensor:
-    """Component counts of ``(N, 1, H, W)`` binary maps by kornia's max-pool labelling.
-
-    Labelling runs n and 2n propagation steps for n = 4, 8, 16, ... until the two agree:
-    labels only grow, so agreement means a fixed point, i.e. every component is labelled
-    (exact for any shape; small blobs cost a few dozen cheap steps, a frame-sized blob many).
-    """
-    n, _, h, w = binary.shape
-    steps = 4
-    labels = kornia.contrib.connected_components(binary, num_iterations=steps)
-    while steps < h * w:
-        more = kornia.contrib.connected_components(binary, num_iterations=2 * steps)
-        steps *= 2
-        if torch.equal(more, labels):
-            break
-        labels = more
-    # a component's label is the largest pixel id in it: count the pixels that carry their own id
-    ids = torch.arange(h * w, device=binary.device).view(1, 1, h, w) + 1 + (torch.arange(n, device=binary.device) * h * w).view(-1, 1, 1, 1)
-    return ((labels == ids) & (binary > 0)).sum((-3, -2, -1))
 
 
 def _extent(sem: Semantics, o: Tensor, axis: str, low: bool) -> Tensor:

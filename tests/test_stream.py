@@ -10,7 +10,7 @@ import torch
 
 from rulec import compile_rules
 from rulec.check import check_file, check_frames
-from rulec.primitives.measures import _components_torch, components
+from rulec.primitives.measures import components
 from rulec.primitives.semantics import Exact, Smooth
 from rulec.runtime.video_io import VideoReadError, iter_video, read_video, write_video
 from rulec.stream import ColourTable, StreamingEvaluator
@@ -178,5 +178,14 @@ def test_exact_components_label_a_frame_sized_snake():
     mask = torch.from_numpy(snake).float().view(1, 1, h, w)
     assert components(Exact(), mask).tolist() == [[1.0]]
     two = torch.cat([mask, 1 - mask], dim=1)[..., :64, :64]
-    assert components(Exact(), two).tolist() == _components_torch((two > 0.5).float().view(2, 1, 64, 64)).view(1, 2).tolist()
     assert components(Smooth(), two).tolist() == components(Exact(), two).tolist()
+
+
+def test_a_codec_speck_is_no_component_at_any_size_but_a_small_frames_pixel_is():
+    """The count's speck threshold is in frame units: a 1-px piece is an object in a 32x32 frame and
+    a speck (noise) in a 512x512 one, as it was in a sort_by_size mp4 (4 circles counted as 5)."""
+    for size, expected in ((32, 2), (512, 1)):
+        m = torch.zeros(1, 1, size, size)
+        m[..., 2 : size // 4, 2 : size // 4] = 1  # a square
+        m[..., size - 3, size - 3] = 1  # one pixel
+        assert components(Exact(), m).tolist() == [[expected]]

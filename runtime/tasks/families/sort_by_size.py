@@ -182,8 +182,9 @@ def rules_text(prompt: str, meta: dict) -> str:
     w = R.outline_px(size)
     radii = np.sort(np.asarray(meta["geometry"]["radii"]))
     n = len(radii)
-    fills = [(r * size - w) for r in radii]
-    areas = [math.pi * f**2 / size**2 for f in fills]
+    # each circle's fill area, in the order of its start from the left (track(circles, k)'s order)
+    own = np.asarray(meta["geometry"]["radii"])[np.argsort(np.array(meta["positions"]["starts"]).reshape(n, 2)[:, 0], kind="stable")]
+    areas = [math.pi * (r * size - w) ** 2 / size**2 for r in own]
     y_top = meta["positions"]["shelf"][0]
     band_top = round(y_top - 2 * radii[-1] - REST_TOLERANCE, 3)
     band_bottom = round(y_top + 0.005, 3)
@@ -204,9 +205,9 @@ def rules_text(prompt: str, meta: dict) -> str:
         "goal    rest    : at end (" + " and ".join(f"bottom_edge(nth(circles, {k})) > {rest}" for k in range(1, n + 1)) + ")",
         "goal    order   : at end (" + " and ".join(f"area(nth(circles, {k})) < area(nth(circles, {k + 1}))" for k in range(1, n)) + ")",
         f"process count   : always {count}",
-        "# every circle keeps its size: the k-th smallest keeps most of the k-th smallest's frame-0 area, and stays below its bound",
+        "# every circle keeps its own size (followed from its place in frame 0, so sizes cannot trade places)",
         "process size    : always (" + " and ".join(
-            f"present(nth(circles, {k + 1}, by=\"area\"), frac={AREA_BOUNDS[0]}) and area(nth(circles, {k + 1}, by=\"area\")) < {round(AREA_BOUNDS[1] * a, 5)}"
+            f"present(track(circles, {k + 1}), frac={AREA_BOUNDS[0]}) and area(track(circles, {k + 1})) < {round(AREA_BOUNDS[1] * a, 5)}"
             for k, a in enumerate(areas)) + ")",
         f"process steady  : always speed(circles) < {R.MAX_STEP}",
         f"process scenery : always unchanged(shelf - grow(circles, {R.AROUND})) weight 0.5",
