@@ -78,26 +78,6 @@ def straight_motions(inst, directions: int = 16) -> np.ndarray:
     return np.stack(videos)
 
 
-def yuv420_round_trip(frames: np.ndarray, crf: int = 0) -> np.ndarray:
-    """Frames after an ordinary H.264 4:2:0 encode (what a default mp4 export does)."""
-    import io
-
-    import av
-
-    buf = io.BytesIO()
-    with av.open(buf, "w", format="mp4") as c:
-        s = c.add_stream("libx264", rate=8)
-        s.width, s.height, s.pix_fmt, s.options = frames.shape[2], frames.shape[1], "yuv420p", {"crf": str(crf)}
-        for f in frames:
-            for p in s.encode(av.VideoFrame.from_ndarray(f, format="rgb24")):
-                c.mux(p)
-        for p in s.encode():
-            c.mux(p)
-    buf.seek(0)
-    with av.open(buf) as c:
-        return np.stack([fr.to_ndarray(format="rgb24") for fr in c.decode(video=0)])
-
-
 def streamed_verdict(rules_text: str, video: np.ndarray, name: str, compiled=None) -> tuple[bool, list[str]]:
     """Exact verdict of the compiled rules on one video, streamed in chunks (large frames)."""
     import rulec
@@ -177,6 +157,7 @@ def run_realistic(fam: str, n: int, codecs: list[str], size: int | None, first_s
 def run_six(fam: str, args, codecs: list[str]) -> dict:
     """Agreement on one of the six 32x32 families (batched verdicts), and the optional extras."""
     from rulec.runtime import tasks
+    from rulec.runtime.video_io import h264_round_trip
 
     entries = {c: _new_entry() for c in codecs}
     extra = {"chance_rules": 0, "chance_scorer": 0, "chance_total": 0, "chance_agree": 0, "noisy": _new_entry(), "yuv_success": 0}
@@ -195,7 +176,7 @@ def run_six(fam: str, args, codecs: list[str]) -> dict:
             for kind, s, rules_ok, rules_failed in zip(kinds, truths, passed, failed):
                 _tally(entries[codec], kind, rules_ok, rules_failed, s)
         if args.yuv420:
-            extra["yuv_success"] += tasks.score(inst, yuv420_round_trip(inst.ground_truth)).success
+            extra["yuv_success"] += tasks.score(inst, h264_round_trip(inst.ground_truth, fps=8, crf=0)).success
         if args.noise:
             rng = np.random.default_rng(seed)
             stack = np.stack(videos).astype(int)

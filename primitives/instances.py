@@ -73,17 +73,26 @@ def smallest(sem: Semantics, o: Tensor) -> Tensor:
     return _select(o, lambda sizes, xs, ys: int(np.argmin(sizes)))
 
 
+def check_order(name: str, k: int, by: str) -> None:
+    """The arguments of ``nth`` and ``track``: ``k`` counts from 1, ``by`` is one of ``ORDER_KEYS``."""
+    if by not in ORDER_KEYS:
+        raise ValueError(f"{name}(by=...) must be one of {', '.join(ORDER_KEYS)}, got {by!r}")
+    if int(k) != k or k < 1:
+        raise ValueError(f"{name}(k) counts from 1, got {k!r}")
+
+
+def order(sizes: np.ndarray, xs: np.ndarray, ys: np.ndarray, by: str) -> np.ndarray:
+    """Piece indices in ascending order of ``by`` (ties in raster order): ``nth``'s and ``track``'s order."""
+    return np.argsort({"x": xs, "y": ys, "area": sizes}[by], kind="stable")
+
+
 def nth(sem: Semantics, o: Tensor, k: int, by: str = "x") -> Tensor:
     """The k-th piece (1 = first) in ascending order of ``by`` (``x``: left to right, ``y``: top to
     bottom, ``area``: small to large; ties in raster order); empty when there are fewer than k."""
-    if by not in ORDER_KEYS:
-        raise ValueError(f"nth(by=...) must be one of {', '.join(ORDER_KEYS)}, got {by!r}")
-    if int(k) != k or k < 1:
-        raise ValueError(f"nth(k) counts from 1, got {k!r}")
+    check_order("nth", k, by)
 
     def choose(sizes, xs, ys):
-        key = {"x": xs, "y": ys, "area": sizes}[by]
-        order = np.argsort(key, kind="stable")
-        return int(order[k - 1]) if k <= len(order) else -1
+        ranked = order(sizes, xs, ys, by)
+        return int(ranked[k - 1]) if k <= len(ranked) else -1
 
     return _select(o, choose)

@@ -29,8 +29,9 @@ import numpy as np
 import torch
 from torch import Tensor
 
-from rulec.primitives.instances import ORDER_KEYS, pieces
+from rulec.primitives.instances import check_order, order, pieces
 from rulec.primitives.semantics import Semantics
+
 
 @dataclass
 class _State:
@@ -62,9 +63,8 @@ class TrackHandle:
 
 
 def _first(centroids: np.ndarray, sizes: np.ndarray, by: str) -> _State:
-    key = {"x": centroids[:, 0] if len(centroids) else sizes, "y": centroids[:, 1] if len(centroids) else sizes, "area": sizes}[by]
-    order = np.argsort(key, kind="stable")
-    return _State(centroids[order].copy(), order.copy())
+    ranked = order(sizes, centroids[:, 0], centroids[:, 1], by)
+    return _State(centroids[ranked], ranked)
 
 
 def _assign(previous: _State, centroids: np.ndarray) -> _State:
@@ -86,10 +86,7 @@ def _assign(previous: _State, centroids: np.ndarray) -> _State:
 def track(sem: Semantics, tracks: TrackHandle | None, o: Tensor, k: int, by: str = "x") -> Tensor:
     """``o`` on the piece assigned to the k-th frame-0 piece (1 = first in order of ``by``), per frame;
     ``tracks``: this node's handle on the evaluation's book (None: a fresh one, the video from frame 0)."""
-    if by not in ORDER_KEYS:
-        raise ValueError(f"track(by=...) must be one of {', '.join(ORDER_KEYS)}, got {by!r}")
-    if int(k) != k or k < 1:
-        raise ValueError(f"track(k) counts from 1, got {k!r}")
+    check_order("track", k, by)
     book, node = (tracks.book, tracks.node) if tracks is not None else (TrackBook(), -1)
     b, t, h, w = o.shape
     binary = (o.detach() > 0.5).cpu().numpy()
