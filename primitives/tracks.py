@@ -16,9 +16,12 @@ pieces of the mask > 0.5 (:func:`rulec.primitives.instances.pieces`: specks are 
 
 The assignment is exact and carries no gradient; the result is the soft mask on the assigned
 piece's pixels (0 elsewhere), as for ``nth``. It depends on every earlier frame, so a
-:class:`TrackBook` keeps, per track node and batch item, the state after each frame: chunked
+:class:`TrackBook` keeps, per tracked mask and batch item, the state after each frame: chunked
 and streamed evaluation resume from the previous chunk's state, and a recomputation in
-backward finds the state it needs.
+backward finds the state it needs. Every track of one mask (``track(cards, 1)``,
+``track(cards, 2)``, a quantifier's instances) shares one labelling and assignment per frame:
+the book keeps the last chunk's map of track numbers per mask, and each track node reads its
+own number from it.
 """
 
 from __future__ import annotations
@@ -41,25 +44,32 @@ class _State:
     taken: np.ndarray
 
 
+#: A tracked mask: the graph node that computes it and the order its frame-0 pieces are numbered in.
+TrackKey = tuple[int, str]
+
+
 @dataclass
 class TrackBook:
-    """The tracks' states of one evaluation, by (node, batch item, frame); ``offset``: the global
-    index of the first frame the kernels are given (a chunk's first frame, its context included)."""
+    """The tracks' states of one evaluation, by (tracked mask, batch item, frame); ``offset``: the
+    global index of the first frame the kernels are given (a chunk's first frame, its context
+    included). ``numbers`` keeps, per tracked mask, the last frames numbered (their offset and
+    the map), which the other tracks of that mask read instead of labelling the frames again."""
 
     offset: int = 0
-    states: dict[tuple[int, int, int], _State] = field(default_factory=dict)
+    states: dict[tuple[TrackKey, int, int], _State] = field(default_factory=dict)
+    numbers: dict[TrackKey, tuple[int, np.ndarray]] = field(default_factory=dict)
 
     def at(self, offset: int) -> TrackBook:
         """The same book, read from frame ``offset`` on (a chunk)."""
-        return TrackBook(offset, self.states)
+        return TrackBook(offset, self.states, self.numbers)
 
 
 @dataclass(frozen=True)
 class TrackHandle:
-    """What one track node's kernel receives: the book and its own key."""
+    """What one track node's kernel receives: the book and the graph node of the mask it tracks."""
 
     book: TrackBook
-    node: int
+    mask_node: int
 
 
 def _first(centroids: np.ndarray, sizes: np.ndarray, by: str) -> _State:
@@ -83,14 +93,15 @@ def _assign(previous: _State, centroids: np.ndarray) -> _State:
     return _State(last, taken)
 
 
-def track(sem: Semantics, tracks: TrackHandle | None, o: Tensor, k: int, by: str = "x") -> Tensor:
-    """``o`` on the piece assigned to the k-th frame-0 piece (1 = first in order of ``by``), per frame;
-    ``tracks``: this node's handle on the evaluation's book (None: a fresh one, the video from frame 0)."""
-    check_order("track", k, by)
-    book, node = (tracks.book, tracks.node) if tracks is not None else (TrackBook(), -1)
-    b, t, h, w = o.shape
-    binary = (o.detach() > 0.5).cpu().numpy()
-    keep = np.zeros((b, t, h, w), dtype=bool)
+def track_numbers(book: TrackBook, key: TrackKey, binary: np.ndarray) -> np.ndarray:
+    """Per pixel of ``binary`` ``(B, T, H, W)`` (frames from ``book.offset`` on), the number of the
+    track whose piece it is (1 = the first frame-0 piece in order of ``key``'s ``by``), 0 for none."""
+    found = book.numbers.get(key)
+    if found is not None and found[0] == book.offset and found[1].shape == binary.shape:
+        return found[1]
+    by = key[1]
+    b, t = binary.shape[:2]
+    out = np.zeros(binary.shape, dtype=np.int16)
     for i in range(b):
         for j in range(t):
             g = book.offset + j
@@ -98,11 +109,23 @@ def track(sem: Semantics, tracks: TrackHandle | None, o: Tensor, k: int, by: str
             if g == 0:
                 state = _first(centroids, sizes, by)
             else:
-                previous = book.states.get((node, i, g - 1))
+                previous = book.states.get((key, i, g - 1))
                 if previous is None:
                     raise RuntimeError(f"track(): frame {g} evaluated before frame {g - 1}")
                 state = _assign(previous, centroids)
-            book.states[(node, i, g)] = state
-            if k <= len(state.taken) and state.taken[k - 1] >= 0:
-                keep[i, j] = labels == ids[state.taken[k - 1]]
-    return o * torch.from_numpy(keep).to(device=o.device, dtype=o.dtype)
+            book.states[(key, i, g)] = state
+            lut = np.zeros(int(labels.max()) + 1, dtype=np.int16)
+            held = np.nonzero(state.taken >= 0)[0]
+            lut[ids[state.taken[held]]] = held + 1
+            out[i, j] = lut[labels]
+    book.numbers[key] = (book.offset, out)
+    return out
+
+
+def track(sem: Semantics, tracks: TrackHandle | None, o: Tensor, k: int, by: str = "x") -> Tensor:
+    """``o`` on the piece assigned to the k-th frame-0 piece (1 = first in order of ``by``), per frame;
+    ``tracks``: this node's handle on the evaluation's book (None: a fresh one, the video from frame 0)."""
+    check_order("track", k, by)
+    book, mask_node = (tracks.book, tracks.mask_node) if tracks is not None else (TrackBook(), -1)
+    numbers = track_numbers(book, (mask_node, by), (o.detach() > 0.5).cpu().numpy())
+    return o * torch.from_numpy(numbers == k).to(device=o.device, dtype=o.dtype)
