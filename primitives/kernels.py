@@ -53,6 +53,8 @@ KERNELS: dict[str, Callable] = {
     # logic
     "and": logic.and_,
     "or": logic.or_,
+    "forall": logic.forall,
+    "exists": logic.exists,
     "neg": logic.neg,
     # temporal
     "always": temporal.always,

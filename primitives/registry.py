@@ -64,7 +64,7 @@ from rulec.primitives.conventions import (
     UNCHANGED_SOFTNESS,
     UNCHANGED_TOL,
 )
-from rulec.limits import MAX_PIXELS, MAX_RADIUS
+from rulec.limits import MAX_INSTANCES, MAX_PIXELS, MAX_RADIUS
 from rulec.primitives.specs import Kind, Param, PrimitiveSpec
 
 __all__ = ["REGISTRY", "functions", "Kind", "Param", "PrimitiveSpec"]
@@ -303,6 +303,13 @@ _op("decreasing", "comparison", [Param("m", S)], B, "(inside progress m)", "Per-
 # ---------------------------------------------------------------- logic (operators)
 _op("and", "logic", [Param("a", B), Param("b", B)], B, "A and B", "Both hold (n-ary).", "min", "soft-min -LSE(-beta x)/beta (a lower bound of min)")
 _op("or", "logic", [Param("a", B), Param("b", B)], B, "A or B", "Either holds (n-ary).", "max", "log-mean-exp LSE(beta x)/beta - log(n)/beta (a lower bound of max)")
+_op("forall", "logic", [Param("count", S), Param("needs", N), Param("a", B)], B, "all c, d in S: A",
+    f"A for every choice of distinct instances of S (each variable a track(S, k); at most {MAX_INSTANCES} instances). "
+    "The body is built once per choice; a choice counts when S has that many pieces in the first frame (count = components(S)).",
+    f"min over the choices that count; +{EMPTY_MARGIN:g} when none does (vacuously true)", "soft-min over the same choices (same fill)")
+_op("exists", "logic", [Param("count", S), Param("needs", N), Param("a", B)], B, "any c in S: A",
+    "A for some choice of distinct instances of S (as for all).",
+    f"max over the choices that count; -{EMPTY_MARGIN:g} when none does", "log-mean-exp over the same choices (same fill)")
 _op("neg", "logic", [Param("a", B)], B, "not A", "Negation; the compiler pushes it down to atoms, so it only ever wraps an atom or comparison.", "-a", "-a")
 
 # ---------------------------------------------------------------- temporal (operators)

@@ -178,9 +178,19 @@ class Then(Node):
     window: Optional[Window] = None
 
 
+class Quantifier(Node):
+    """``all c, d in S: A`` / ``any c in S: A``: A for every (some) choice of distinct instances
+    of the mask ``S``, each name bound to one instance followed over time (``track``)."""
+
+    kind: Literal["all", "any"]
+    names: tuple[Name, ...]
+    domain: "Expr"
+    body: "Expr"
+
+
 Expr = Union[
     Name, Number, Pixels, String, Call, Not, And, Or, Implies, Minus, Compare, Freeze,
-    Always, Eventually, AtStart, AtEnd, Next, Prev, Progress, Until, Then,
+    Always, Eventually, AtStart, AtEnd, Next, Prev, Progress, Until, Then, Quantifier,
 ]
 
 

@@ -19,7 +19,8 @@ from dataclasses import dataclass, field
 from rulec import ast as A
 from rulec import printer as P
 from rulec.diagnostics import Diagnostic, did_you_mean, error, warning
-from rulec.limits import MAX_DEPTH, MAX_NUMBER, MAX_PIXELS, MAX_RADIUS, MIN_THRESHOLD
+from rulec.limits import (MAX_DEPTH, MAX_EXPANDED_NODES, MAX_INSTANCES, MAX_NUMBER, MAX_PIXELS, MAX_RADIUS, MAX_VARIABLES,
+                          MIN_THRESHOLD)
 from rulec.parser import RESERVED
 from rulec.primitives.registry import Kind, Param, PrimitiveSpec, functions
 from rulec.span import Span, join, span_at
@@ -84,6 +85,21 @@ def _window_of(e: A.Node) -> A.Window | None:
     return None
 
 
+def expanded_size(e: A.Node) -> int:
+    """Sub-expressions the lowering builds for ``e``: a quantifier's body once per choice of
+    instances (names count once: a declaration is lowered once and shared)."""
+    total, stack = 0, [(e, 1)]
+    while stack:
+        node, copies = stack.pop()
+        total += copies
+        if isinstance(node, A.Quantifier):
+            stack.append((node.domain, copies))
+            stack.append((node.body, copies * math.perm(MAX_INSTANCES, len(node.names))))
+        else:
+            stack.extend((child, copies) for child in A.children(node))
+    return total
+
+
 def kind_word(kind: Kind) -> str:
     return _KIND_WORDS.get(kind, kind.value)
 
@@ -142,6 +158,9 @@ class Checker:
         self.used: set[str] = set()
         self.current: A.Declaration | None = None
         self._bounds: A.NodeTable[tuple[int | None, int | None]] = A.NodeTable()  # each well-formed window's bounds
+        self.bound: dict[str, A.Name] = {}  # the quantified variables in scope, by name
+        self.bound_used: set[str] = set()
+        self.expanded = 0  # sub-expressions the lowering will build, so far (E014)
 
     # -------------------------------------------------------------- reporting
     def err(self, code: str, message: str, span: Span | None, help: str | None = None) -> None:
@@ -205,6 +224,7 @@ class Checker:
         kind = self.infer(d.value)
         depth = self.depth(d.value)
         self.current = None
+        self._expansion(d.value, f"{d.role} '{d.name}'", span)
         if depth > MAX_DEPTH:
             self.err("E011", f"'{d.name}' is nested too deeply once names are inlined ({depth} levels)", span,
                      f"at most {MAX_DEPTH} levels")
@@ -226,6 +246,7 @@ class Checker:
         if depth > MAX_DEPTH:
             self.err("E011", f"rule '{r.name}' is nested too deeply once names are inlined ({depth} levels)",
                      r.name_span or r.span, f"at most {MAX_DEPTH} levels")
+        self._expansion(r.formula, f"rule '{r.name}'", r.name_span or r.span)
         if kind is not None and kind != Kind.BOOL:
             self.err("E209", f"rule '{r.name}' needs a formula; found {kind_word(kind)}", r.formula.span,
                      _hint_for(kind, "formula"))
@@ -234,6 +255,16 @@ class Checker:
             if not (math.isfinite(w) and 0 < w <= MAX_NUMBER):
                 self.err("E402", f"weight must be a positive number up to {MAX_NUMBER:g}; found {w}",
                          r.weight.span, "the default weight is 1")
+
+    def _expansion(self, e: A.Node, what: str, span: Span | None) -> None:
+        """E014 once the file's statements, quantifiers expanded, pass ``MAX_EXPANDED_NODES`` in all."""
+        size = expanded_size(e)
+        self.expanded += size
+        if self.expanded > MAX_EXPANDED_NODES and self.expanded - size <= MAX_EXPANDED_NODES:
+            self.err("E014", f"{what} brings the file to {self.expanded:,} expressions once quantifiers are expanded "
+                             f"over up to {MAX_INSTANCES} instances each", span,
+                     f"at most {MAX_EXPANDED_NODES:,} in a file: quantify over fewer variables, or move the parts "
+                     "that do not use them out of the quantifier")
 
     # -------------------------------------------------------------- windows in context
     def window_contexts(self) -> None:
@@ -341,9 +372,14 @@ class Checker:
             case A.Then(left=left, right=right, window=window):
                 self._window(window)
                 return self._formulas(left, right, "then")
+            case A.Quantifier():
+                return self._quantifier(e)
         raise TypeError(f"not an expression: {type(e).__name__}")  # pragma: no cover - the parser builds no other
 
     def _name(self, e: A.Name) -> Kind | None:
+        if e.id in self.bound:
+            self.bound_used.add(e.id)
+            return Kind.MASK
         sym = self.result.symbols.get(e.id)
         if sym is not None:
             if self.current is None or self.current.name != e.id:
@@ -371,6 +407,48 @@ class Checker:
         self.err("E101", f"undefined name '{e.id}'", e.span,
                  did_you_mean(e.id, self.declared_anywhere)
                  or f"declare it first, e.g.  object {e.id} = color(\"#e53935\")")
+        return None
+
+    def _quantifier(self, e: A.Quantifier) -> Kind | None:
+        """``all``/``any``: the domain is a mask; each variable a fresh name, an object (an
+        instance of the domain) inside the body only."""
+        ok = self._expect(e.domain, Kind.MASK, f"'{e.kind} ... in'") is not None
+        fresh: list[A.Name] = []  # the variables bound in the body (a name already taken keeps its meaning there)
+        for n in e.names:
+            taken = self._taken(n.id, [f.id for f in fresh])
+            if taken:
+                self.err("E110", f"'{n.id}' {taken}", n.span, f"name the instance something new, e.g. '{n.id}1'")
+                ok = False
+            else:
+                fresh.append(n)
+        if len(self.bound) + len(e.names) > MAX_VARIABLES:
+            self.err("E111", f"{len(self.bound) + len(e.names)} quantified variables in scope; at most {MAX_VARIABLES}",
+                     join(e.names[0].span, e.names[-1].span) if e.names[0].span else e.span,
+                     "each variable multiplies the rule by the number of instances: split the rule")
+            ok = False
+        outer = dict(self.bound)
+        self.bound.update({n.id: n for n in fresh})
+        body = self._expect(e.body, Kind.BOOL, f"'{e.kind} ... :'")
+        for n in fresh:
+            if n.id not in self.bound_used:
+                self.result.warnings.append(warning(
+                    "W004", f"'{n.id}' is quantified but its formula never uses it", n.span,
+                    f"use '{n.id}' in the formula after ':', or drop it"))
+        self.bound_used -= {n.id for n in fresh}
+        self.bound = outer
+        return Kind.BOOL if ok and body else None
+
+    def _taken(self, name: str, earlier: list[str]) -> str | None:
+        """Why a quantified variable cannot be called ``name``, or None."""
+        if name in RESERVED:
+            return "is a keyword"
+        if name in self.functions:
+            return f"would hide the function '{name}'"
+        if name in earlier or name in self.bound:
+            return "is already a quantified variable here"
+        declared = self.declared_anywhere.get(name)
+        if declared is not None:
+            return f"is already the {declared.role} declared at {self._line_of(declared)}"
         return None
 
     def _number(self, e: A.Number) -> Kind | None:

@@ -29,6 +29,7 @@ CODES: dict[str, str] = {
     "E011": "nesting too deep",
     "E012": "too many statements",
     "E013": "unreadable file",
+    "E014": "quantifiers expand too far",
     # names
     "E101": "undefined name",
     "E102": "unknown function",
@@ -39,6 +40,8 @@ CODES: dict[str, str] = {
     "E107": "not a function",
     "E108": "function used without arguments",
     "E109": "more than one task header",
+    "E110": "quantified variable reuses a name",
+    "E111": "too many quantified variables",
     # types and arguments
     "E201": "type mismatch",
     "E202": "wrong number of arguments",
@@ -63,6 +66,7 @@ CODES: dict[str, str] = {
     "W001": "unused declaration",
     "W002": "no process rule",
     "W003": "declaration matches nothing in the first frame",
+    "W004": "quantified variable unused",
 }
 
 

@@ -34,7 +34,7 @@ class Ref:
 class Const:
     """A constant argument (a number, a colour, a question, or ``None`` for an open window side)."""
 
-    value: Union[float, int, str, None]
+    value: Union[float, int, str, None, tuple[int, ...]]
 
 
 Arg = Union[Ref, Const]

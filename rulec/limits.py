@@ -18,6 +18,13 @@ MAX_NUMBER = 1e6
 MAX_PIXELS = 64
 #: Largest morphology radius written as a bare number, in normalized frame units (half the frame).
 MAX_RADIUS = 0.5
+#: Most instances a quantifier (``all c in S: ...``) ranges over: its body is built once per
+#: choice of instances, and a video whose first frame holds more pieces of ``S`` is error E506.
+MAX_INSTANCES = 8
+#: Most quantified variables in scope at once (``all a, b, c in S``: 8 x 7 x 6 copies of the body).
+MAX_VARIABLES = 3
+#: Most sub-expressions a rule may expand to once its quantifiers are expanded (E014).
+MAX_EXPANDED_NODES = 100_000
 #: Most diagnostics reported for one file (the rest are counted, not listed).
 MAX_DIAGNOSTICS = 50
 

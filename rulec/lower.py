@@ -14,6 +14,9 @@ Decisions (docs/dsl.md, "Lowering"):
   ``"frame"`` (normalized frame units); :func:`rulec.primitives.morphology.radius_pixels`
   turns both into pixels.
 * Postfix ``at start`` lowers its mask with every ``"video"`` input replaced by ``"start"``.
+* ``all c, d in S: A`` = ``forall(components(S), needs, A[c:=track(S, 1), d:=track(S, 2)], ...)``,
+  one body per choice of distinct instances up to ``MAX_INSTANCES`` (``needs``: the pieces
+  each choice needs in frame 0); ``any`` is ``exists``, and a negation swaps them.
 * Nodes are hash-consed on ``(op, args, inputs)``: an identical sub-expression is one node.
 
 A node's label is the canonical text of the sub-expression it was first built from
@@ -22,10 +25,13 @@ A node's label is the canonical text of the sub-expression it was first built fr
 
 from __future__ import annotations
 
+from itertools import permutations
+
 from rulec import ast as A
 from rulec import printer as P
 from rulec.checker import CheckedProgram
 from rulec.ir import Const, Declaration, Node, Ref, RuleIR
+from rulec.limits import MAX_INSTANCES
 from rulec.primitives.conventions import EMPTY_MARGIN
 from rulec.primitives.registry import REGISTRY, Kind, PrimitiveSpec, functions
 from rulec.span import Span
@@ -141,6 +147,8 @@ class Lowerer:
                 return self.add("release" if neg else "until", (a, b, start, stop), (), e, neg, False)
             case A.Then():
                 return self.then(e, neg)
+            case A.Quantifier():
+                return self.quantifier(e, neg)
         raise TypeError(f"cannot lower {type(e).__name__}")  # pragma: no cover - the checker rejects the rest
 
     # ---------------------------------------------------------------- constructs
@@ -198,6 +206,47 @@ class Lowerer:
         if neg:
             step = self.add("neg", (step,), (), e, False, False, label=f"not decreasing({text})")
         return self.add("eventually" if neg else "always", (step, start, stop, Const(0)), (), e, neg, False)
+
+    def quantifier(self, e: A.Quantifier, neg: bool) -> Operand:
+        """``all``/``any`` (dual under a negation): the body once per choice of distinct
+        instances, each variable bound to ``track(domain, k)``, k = 1 .. MAX_INSTANCES; the
+        kernel keeps the choices the first frame has instances for (``components`` of the domain)."""
+        op = "forall" if (e.kind == "all") != neg else "exists"
+        domain = self.lower(e.domain)
+        count = self.graph.add("components", (domain,), (), e.domain.span, P.print_expr(A.make(A.Call, func="components", args=(e.domain,))))
+        needs, bodies = [], []
+        for ks in permutations(range(1, MAX_INSTANCES + 1), len(e.names)):
+            needs.append(max(ks))
+            bodies.append(self.lower(self.substituted(e.body, e.domain, dict(zip((n.id for n in e.names), ks))), neg))
+        return self.add(op, (count, Const(tuple(needs)), *bodies), (), e, neg, False)
+
+    def substituted(self, e: A.Node, domain: A.Node, instances: dict[str, int]) -> A.Node:
+        """``e`` with each quantified variable replaced by ``track(domain, k)``, types carried over,
+        so each body's nodes are labelled with the instances they are about."""
+        match e:
+            case A.Name(id=name) if name in instances:
+                k = A.make(A.Number, value=instances[name], span=e.span)
+                call = A.make(A.Call, func="track", args=(domain, k), keywords=(), span=e.span, func_span=e.span)
+                self.kinds[call] = Kind.MASK
+                return call
+        fields, changed = {}, False
+        for field in type(e).model_fields:
+            value = getattr(e, field)
+            if isinstance(value, A.Node):
+                new = self.substituted(value, domain, instances)
+                changed |= new is not value
+            elif isinstance(value, tuple):
+                new = tuple(self.substituted(v, domain, instances) if isinstance(v, A.Node) else v for v in value)
+                changed |= any(a is not b for a, b in zip(new, value))
+            else:
+                new = value
+            fields[field] = new
+        if not changed:
+            return e
+        copy = type(e).model_construct(**fields)
+        if e in self.kinds:
+            self.kinds[copy] = self.kinds[e]
+        return copy
 
     def mask(self, e: A.Node, frozen: bool) -> Operand:
         """Region algebra: ``not`` is one node, n-ary ``and``/``or``/``-`` a left fold of binary nodes."""

@@ -25,7 +25,7 @@ from rulec.span import Span, span_at
 
 #: Words with a meaning inside formulas; they cannot name a declaration.
 RESERVED = frozenset({"not", "and", "or", "implies", "always", "eventually", "at", "until", "then", "progress",
-                      "next", "prev"})
+                      "next", "prev", "all", "any"})
 
 #: The first word of each statement (grammar/rules.lark), by what the statement is.
 _DECLARATION_WORDS = "object|region|let"
@@ -164,6 +164,10 @@ class _Converter:
                 return A.make(A.Next, operand=self.expr(operand), span=span)
             case Tree(data="prev_expr", children=[operand]):
                 return A.make(A.Prev, operand=self.expr(operand), span=span)
+            case Tree(data="quantified", children=[kind, *names, domain, body]):
+                bound = tuple(A.make(A.Name, id=str(n), span=self.span(n)) for n in names)
+                return A.make(A.Quantifier, kind=str(kind), names=bound, domain=self.expr(domain), body=self.expr(body),
+                              span=span)
             case Tree(data="until" | "then" as kind, children=[left, window, right]):
                 cls = A.Until if kind == "until" else A.Then
                 return A.make(cls, left=self.expr(left), window=self.window(window), right=self.expr(right), span=span)
@@ -252,7 +256,7 @@ def _expected_text(expected: set[str]) -> str:
 
 
 _EXPRESSION_STARTS = {"NAME", "NUMBER", "PIXELS", "STRING", "LPAR", "MINUS", "_NOT", "_ALWAYS", "_EVENTUALLY", "_AT",
-                      "_PROGRESS", "_NEXT", "_PREV"}
+                      "_PROGRESS", "_NEXT", "_PREV", "ALL", "ANY"}
 
 
 def _token_text(token: Token) -> str:

@@ -12,7 +12,7 @@ from rulec import ast as A
 from rulec.windows import window_text
 
 # Precedence levels, loosest first (mirrors grammar/rules.lark).
-IMPLIES, OR, AND, SEQUENCE, PREFIX, COMPARE, MINUS, POSTFIX, PRIMARY = range(1, 10)
+QUANTIFIER, IMPLIES, OR, AND, SEQUENCE, PREFIX, COMPARE, MINUS, POSTFIX, PRIMARY = range(0, 10)
 
 Doc = tuple[str, int]
 
@@ -79,6 +79,10 @@ def d_prefix(word: str, operand: Doc, window: str = "") -> Doc:
     return f"{word}{window} {wrap(operand, PREFIX)}", PREFIX
 
 
+def d_quantifier(kind: str, names: list[str], domain: Doc, body: Doc) -> Doc:
+    return f"{kind} {', '.join(names)} in {wrap(domain, POSTFIX)}: {body[0]}", QUANTIFIER
+
+
 def d_compare(left: Doc, op: str, right: Doc) -> Doc:
     return f"{wrap(left, MINUS)} {op} {wrap(right, MINUS)}", COMPARE
 
@@ -139,6 +143,8 @@ def doc(e: A.Node) -> Doc:
             return d_binary_temporal("until", doc(left), doc(right), _window(window))
         case A.Then(left=left, right=right, window=window):
             return d_binary_temporal("then", doc(left), doc(right), _window(window))
+        case A.Quantifier(kind=kind, names=names, domain=domain, body=body):
+            return d_quantifier(kind, [n.id for n in names], doc(domain), doc(body))
     raise TypeError(f"not an expression: {type(e).__name__}")
 
 

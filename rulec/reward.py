@@ -22,6 +22,7 @@ from torch.utils.checkpoint import checkpoint
 
 from rulec.chunks import REWARD_CHUNK_PIXELS, WHOLE_VIDEO_PIXELS, chunk_bounds, chunk_frames_for, release_freed_memory, split_graph
 from rulec.diagnostics import Diagnostic, RulesError
+from rulec.limits import MAX_INSTANCES
 from rulec.primitives.detectors import ColourSpace, Palette
 from rulec.primitives.kernels import KERNELS
 from rulec.primitives.morphology import radius_pixels
@@ -134,8 +135,9 @@ class GraphInputs:
 
 def input_for(node: Node, name: str, tensors: dict, tracks: TrackBook):
     """One implicit input of ``node``'s kernel: a tensor (or colour space) by name, or for
-    ``"tracks"`` the node's handle on the book of track states (whole, chunked and streamed evaluation alike)."""
-    return TrackHandle(tracks, node.id) if name == "tracks" else tensors[name]
+    ``"tracks"`` the handle on the book of track states for the mask the node tracks (its ``o``: every
+    track of one mask shares one labelling), in whole, chunked and streamed evaluation alike."""
+    return TrackHandle(tracks, node.arg("o").node) if name == "tracks" else tensors[name]
 
 
 class RewardModule(nn.Module):
@@ -192,14 +194,14 @@ class RewardModule(nn.Module):
 
     def _outermost(self) -> set[int]:
         """Ids of the rules' outermost temporal nodes (evaluated at frame 0), reached from a
-        root through pointwise logic and ``at_start`` only; every other window is nested."""
+        root through pointwise logic (quantifiers too) and ``at_start`` only; every other window is nested."""
         out: set[int] = set()
         stack = [r.root for r in self.compiled.rules]
         while stack:
             node = self.compiled.nodes[stack.pop()]
             if node.op in _WINDOWED:
                 out.add(node.id)
-            elif node.op in ("and", "or", "neg", "at_start"):
+            elif node.op in ("and", "or", "neg", "at_start", "forall", "exists"):
                 stack.extend(node.refs())
         return out
 
@@ -329,8 +331,21 @@ class RewardModule(nn.Module):
             smooth = exact if sem.is_exact else self.evaluate_in_chunks(video, start, sem, chunk_frames)
         return self.report(exact, smooth, batch, num_frames)
 
+    def validate_instances(self, exact: dict[int, Tensor]) -> None:
+        """E506: a quantifier's domain has more pieces in the first frame than its body was built for."""
+        for node in self.compiled.nodes:
+            if node.op in ("forall", "exists"):
+                count = node.arg("count").node
+                found = int(exact[count][:, 0].max())
+                if found > MAX_INSTANCES:
+                    raise self._diagnostic(
+                        "E506", f"{self.compiled.nodes[count].label} is {found} in the first frame; a quantifier "
+                        f"ranges over at most {MAX_INSTANCES} instances", node,
+                        help="narrow the set (a region difference, a colour with a smaller tol), or name instances with track(o, k)")
+
     def report(self, exact: dict[int, Tensor], smooth: dict[int, Tensor], batch: int, num_frames: int) -> RewardReport:
         """Verdicts, traces and loss from node values (whole-video or streamed: one assembly for both)."""
+        self.validate_instances(exact)
         results: list[RuleResult] = []
         for rule in self.compiled.rules:
             root = self.compiled.nodes[rule.root]

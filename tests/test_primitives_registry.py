@@ -27,7 +27,9 @@ def test_kernel_parameters_follow_the_registry_order(name):
     assert params[0].name == "sem"
     rest = params[1:]
     if rest and rest[-1].kind is inspect.Parameter.VAR_POSITIONAL:  # n-ary and/or
-        assert name in ("and", "or", "fill_holes")  # fill_holes: one argument per declared object
+        assert name in ("and", "or", "fill_holes", "forall", "exists")  # fill_holes: one argument per declared object
+        if name in ("forall", "exists"):  # the fixed arguments, then one body per choice of instances
+            assert [p.name for p in rest[:-1]] == [p.name for p in spec.params[:-1]]
         return
     assert [p.name for p in rest] == [*spec.inputs, *(p.name for p in spec.params), *spec.appended]
 

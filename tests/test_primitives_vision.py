@@ -149,7 +149,11 @@ def _args_for(spec, sem, video, mask, other):
     margin = KERNELS["present"](sem, mask)
     args = []
     for i, p in enumerate(spec.params):
-        if p.kind is Kind.MASK:
+        if p.name == "count":  # a quantifier: the domain's pieces, and the pieces each body needs
+            args.append(KERNELS["components"](sem, mask))
+        elif p.name == "needs":
+            args.append((1,))  # one body (the BOOL argument below)
+        elif p.kind is Kind.MASK:
             args.append(mask if i == 0 else other)
         elif p.kind is Kind.SIGNAL:
             args.append(signal if i == 0 else 0.3)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rulec.diagnostics import CODES, Diagnostic, RulesError, render
-from rulec.limits import MAX_DEPTH, MAX_SOURCE_CHARS, MAX_STATEMENTS
+from rulec.limits import MAX_DEPTH, MAX_EXPANDED_NODES, MAX_INSTANCES, MAX_SOURCE_CHARS, MAX_STATEMENTS, MAX_VARIABLES
 
 _HEAD = 'object agent = color("#e53935")\nregion goal  = color("#43a047") at start\n'
 
@@ -47,6 +47,13 @@ EXAMPLES: tuple[Example, ...] = (
     Example("E013", "\udcff",  # stands for a file holding the byte 0xff
             "The file cannot be read, or is not UTF-8 text (`rulec compile` exits with 2 for this one).",
             shown="(a file holding the byte 0xff)"),
+    Example("E014", 'object coins = color("#fdd835")\n' + _HEAD + "goal reach : all a, b, c in coins:\n"
+            + " and\n".join(["    near(a, b) and near(b, c) and near(a, c)"] * 100) + "\n",
+            f"A file whose statements, once each quantifier's body is built for every choice of up to {MAX_INSTANCES} "
+            f"instances, would hold more than {MAX_EXPANDED_NODES:,} expressions.",
+            shown='object coins = color("#fdd835")\n' + _HEAD
+            + "goal reach : all a, b, c in coins:\n    near(a, b) and near(b, c) and near(a, c) and\n"
+            "    ... (the same line 100 times)"),
     Example("E101", _HEAD + "goal reach : inside(agnet, goal)\n",
             "A name that is not declared; the help suggests a close declared name."),
     Example("E102", _HEAD + "goal reach : eventually insde(agent, goal)\n",
@@ -66,6 +73,13 @@ EXAMPLES: tuple[Example, ...] = (
             "A function written without its arguments."),
     Example("E109", 'task maze "Solve the maze."\ntask maze2 "Again."\n' + _HEAD + "goal reach : inside(agent, goal)\n",
             "A file has at most one task header."),
+    Example("E110", _HEAD + "goal each : all agent in color(\"#1e88e5\"): at end inside(agent, goal)\n",
+            "A quantified variable must be a new name: not a declaration, a function, a keyword or another variable "
+            "in scope."),
+    Example("E111", 'object coins = color("#fdd835")\n'
+            + "goal apart : all a, b in coins: all c, d in coins: distance(a, b) > 0.1 or distance(c, d) > 0.1\n",
+            f"At most {MAX_VARIABLES} quantified variables in scope at once: each multiplies the rule's size by the "
+            "number of instances."),
     Example("E201", _HEAD + "goal reach : always agent\n",
             "An expression of the wrong type: here a mask where a formula is needed."),
     Example("E202", _HEAD + "goal reach : inside(agent)\n",
@@ -111,6 +125,9 @@ EXAMPLES: tuple[Example, ...] = (
     Example("W002", _HEAD + "goal reach : at end inside(agent, goal)\n",
             "Goal rules only: nothing stops an optimizer from taking shortcuts (teleporting, smearing, "
             "crossing walls). A warning."),
+    Example("W004", 'object coins = color("#fdd835")\n' + _HEAD + "goal reach : all c in coins: at end inside(agent, goal)\n"
+            "process shown : always present(agent)\n",
+            "A quantified variable the formula never uses (a warning): the rule does not depend on the instances."),
     Example("W003", _HEAD + "goal reach : at end inside(agent, goal)\nprocess shown : always present(agent)\n",
             "`rulec check` only: an object or region that no pixel of the video's first frame matches (here, "
             "judged on an all-white first frame with a grey square), named with the colours that frame does hold. "

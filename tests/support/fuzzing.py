@@ -21,7 +21,7 @@ VOCABULARY = (
     "<", ">", "<=", ">=", "\n", " ", "agent", "goal", "walls", "x", "color", "box", "inside", "speed", "area",
     "distance", "near", "grow", "shrink", "present", "unchanged", "ask", "frac", "tol", "d", "px", "0", "1",
     "-2", "0.15", "12", "1e999", "2px", "1.5px", "0.03", '"#e53935"', '"#43a047"', '"why?"', '"', "#", "9" * 50, "\t", "\r", "\x00",
-    "é", "\u202e", "∀",
+    "é", "\u202e", "∀", "all", "any", "in", "c", "d", "track", "left_of", "components",
 )
 
 
@@ -41,7 +41,7 @@ def deep_nesting(rng: random.Random) -> str:
     n = rng.choice((10, 63, 64, 65, 100, 1000, 20000))
     core = 'inside(agent, goal)'
     head = 'object agent = color("#e53935")\nregion goal = color("#43a047") at start\n'
-    kind = rng.randrange(7)
+    kind = rng.randrange(8)
     if kind == 0:
         formula = "(" * n + core + ")" * n
     elif kind == 1:
@@ -54,6 +54,9 @@ def deep_nesting(rng: random.Random) -> str:
         formula = " and ".join([core] * n)
     elif kind == 5:
         formula = "inside(" * n + "agent" + ", goal)" * n
+    elif kind == 6:  # quantifiers inside quantifiers, each over three variables
+        formula = "".join(f"all a{i}, b{i}, c{i} in agent: near(a{i}, b{i}) and (" for i in range(min(n, 200)))
+        formula += core + ")" * min(n, 200)
     else:
         lets = "".join(f"let p{i} = not p{i - 1}\n" if i else f"let p0 = {core}\n" for i in range(min(n, 400)))
         return head + lets + f"goal g : p{min(n, 400) - 1}\n"
