@@ -188,7 +188,7 @@ def rules_text(prompt: str, meta: dict) -> str:
         "# less than three cards' worth of colour (halfway between two and three) only while some shows\n"
         "# in the band around the middle card: a card is behind it\n"
         f"process seen       : always (area(cards) > {round(2.5 * area, 5)} or eventually[0:{MAX_HIDDEN}] area(cards and beside) > {round(0.1 * area, 5)})\n"
-        f"process size       : always (area(first) < {big} and area(second) < {big} and area(third) < {big})\n"
+        f"process size       : always (all c in cards: area(c) < {big})\n"
         "# one card at a time: never two of them moving in the same frame\n"
         f"process one_move   : always not ((moving(first, v={MOVE_EPS}) and moving(third, v={MOVE_EPS})) or moving(second, v={MOVE_EPS}))\n"
         "process count      : always components(cards) < 3.5\n"

@@ -200,10 +200,10 @@ def rules_text(prompt: str, meta: dict) -> str:
         "",
         f"goal    row     : at end inside(circles, box(0, {band_top}, 1, {band_bottom}), frac=0.98)",
         f"goal    number  : at end {count}",
-        "# from left to right, each circle smaller than the next",
         "# each circle rests on the shelf: its lowest pixel just above the shelf's top",
-        "goal    rest    : at end (" + " and ".join(f"bottom_edge(nth(circles, {k})) > {rest}" for k in range(1, n + 1)) + ")",
-        "goal    order   : at end (" + " and ".join(f"area(nth(circles, {k})) < area(nth(circles, {k + 1}))" for k in range(1, n)) + ")",
+        f"goal    rest    : at end (all c in circles: bottom_edge(c) > {rest})",
+        "# from left to right, each circle smaller than the next",
+        "goal    order   : at end (all c, d in circles: left_of(c, d) implies area(c) < area(d))",
         f"process count   : always {count}",
         "# every circle keeps its own size (followed from its place in frame 0, so sizes cannot trade places)",
         "process size    : always (" + " and ".join(
