@@ -284,3 +284,15 @@ def test_an_answer_naming_a_file_is_parsed_not_opened(image, tmp_path, monkeypat
     with pytest.raises(TeachFailed) as caught:
         teach(Scripted(), "x", image, rounds=0)
     assert caught.value.attempts[0].diagnostics.startswith("answer.rules:1:")
+
+
+def test_the_prompt_snapshot_in_the_docs_is_current():
+    """docs/teacher.md shows the system prompt as generated; it must not drift from it."""
+    doc = (Path(__file__).resolve().parents[1] / "docs" / "teacher.md").read_text(encoding="utf-8")
+    start = doc.index("`````text\n") + len("`````text\n")
+    assert doc[start:doc.index("\n`````", start)] == system_prompt()
+
+
+def test_the_prompt_teaches_quantifiers():
+    prompt = system_prompt()
+    assert "all c, d in circles" in prompt and "quantified: (ALL | ANY)" in prompt

@@ -77,6 +77,11 @@ an error (`grow(r, 1)` would be the whole frame).
 Several objects of one colour are one mask: `components(cards)` counts them, `nth(cards, 1)`
 is the leftmost in each frame, and `track(cards, 1)` is the one that was leftmost in the
 first frame, followed over time (through a swap, or while it is hidden behind something).
+To say something of each of them, quantify: `all c in cards: always present(c)`, or over
+every two distinct ones, `all c, d in circles: at end (left_of(c, d) implies area(c) <
+area(d))` ("sorted by size from left to right"); `any c in cards: at end inside(c, tray)`.
+Each variable is one object followed over time, as with `track`; the formula after `:`
+reaches as far right as it can, so put a quantifier inside `at end (...)` or parentheses.
 An object that may be hidden for up to k frames: `always eventually[0:k+1] present(o)`.
 
 ## How to answer
