@@ -32,9 +32,21 @@ class Ref:
 
 @dataclass(frozen=True)
 class Const:
-    """A constant argument (a number, a colour, a question, or ``None`` for an open window side)."""
+    """A constant argument (a number, a colour, a question, ``None`` for an open window side, or a
+    quantifier's pieces needed per body)."""
 
     value: Union[float, int, str, None, tuple[int, ...]]
+
+    def text(self) -> str:
+        """How graph listings show it (``rulec compile`` text and dot)."""
+        v = self.value
+        if v is None:
+            return "_"
+        if isinstance(v, tuple):
+            return f"{len(v)} choices"
+        if isinstance(v, str):
+            return repr(v)
+        return f"{v:g}" if isinstance(v, float) else str(v)
 
 
 Arg = Union[Ref, Const]
@@ -154,7 +166,7 @@ class CompiledRules:
         """Graphviz text: one box per node (id, op, label), one house per rule."""
         lines = ["digraph rules {", "  rankdir=BT;", '  node [fontname="monospace", fontsize=10];']
         for n in self.nodes:
-            consts = [repr(a.value) for a in n.args if isinstance(a, Const)]
+            consts = [a.text() for a in n.args if isinstance(a, Const)]
             head = f"#{n.id} {n.op}" + (f" {', '.join(consts)}" if consts else "")
             if n.inputs:
                 head += f" [{', '.join(n.inputs)}]"

@@ -37,11 +37,8 @@ def summary_lines(c: CompiledRules) -> list[str]:
 def _node_head(n: Node) -> str:
     consts = []
     for a in n.args:
-        if isinstance(a, Const) and isinstance(a.value, tuple):  # a quantifier's pieces needed per body
-            consts.append(f"{len(a.value)} choices")
-        elif isinstance(a, Const):
-            consts.append("_" if a.value is None else repr(a.value) if isinstance(a.value, str) else f"{a.value:g}"
-                          if isinstance(a.value, float) else str(a.value))
+        if isinstance(a, Const):
+            consts.append(a.text())
     text = f"#{n.id} {n.op}"
     if consts:
         text += "(" + ", ".join(consts) + ")"
