@@ -55,6 +55,8 @@ class RuleResult:
     passed: Tensor  # (B,) bool, exact > 0
     trace: Tensor  # (B, T) exact per-frame values of the rule's body
     window: tuple[int, int] | None = None  # frames [lo, hi) the top temporal operator covers
+    #: per video, for a failing rule whose body is ``all ...``: the instances' formula that fails (None: no witness)
+    witness: list[str | None] | None = None
 
     def failed_frames(self, index: int = 0) -> list[int]:
         """Frames (inside the rule's window) where the rule's body does not hold; none if the rule passes."""
@@ -343,6 +345,22 @@ class RewardModule(nn.Module):
                         f"ranges over at most {MAX_INSTANCES} instances", node,
                         help="narrow the set (a region difference, a colour with a smaller tol), or name instances with track(o, k)")
 
+    def _witness(self, node: Node, exact: dict[int, Tensor], result: RuleResult, index: int) -> str | None:
+        """The label of the choice of instances that fails ``node`` (an ``all``) worst at the rule's
+        first failing frame, for video ``index``; None when the rule passes there."""
+        frames = result.failed_frames(index)
+        if not frames:
+            return None
+        count, needs, *bodies = node.args
+        have = float(exact[count.node][index, 0])
+        worst, label = None, None
+        for body, need in zip(bodies, needs.value):
+            values = exact[body.node][index]
+            value = float(values[min(frames[0], values.shape[-1] - 1)])
+            if need <= have and (worst is None or value < worst):
+                worst, label = value, self.compiled.nodes[body.node].label
+        return label
+
     def report(self, exact: dict[int, Tensor], smooth: dict[int, Tensor], batch: int, num_frames: int) -> RewardReport:
         """Verdicts, traces and loss from node values (whole-video or streamed: one assembly for both)."""
         self.validate_instances(exact)
@@ -360,7 +378,10 @@ class RewardModule(nn.Module):
             ex = self._at_zero(exact[rule.root], batch)
             sm = self._at_zero(smooth[rule.root], batch)
             trace = exact[body].expand(batch, num_frames)
-            results.append(RuleResult(rule.name, rule.kind, rule.weight, ex, sm, ex > 0, trace, window))
+            result = RuleResult(rule.name, rule.kind, rule.weight, ex, sm, ex > 0, trace, window)
+            if self.compiled.nodes[body].op == "forall":
+                result.witness = [self._witness(self.compiled.nodes[body], exact, result, i) for i in range(batch)]
+            results.append(result)
 
         total_weight = sum(r.weight for r in results) or 1.0
         k, m = self.hinge_sharpness, self.hinge_margin

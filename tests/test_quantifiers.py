@@ -181,3 +181,20 @@ def test_the_expansion_bound_is_for_the_whole_file():
     with pytest.raises(RulesError) as info:
         compile_rules(HEAD + rules, name="q")
     assert [d.code for d in info.value.diagnostics] == ["E014"]
+
+
+def test_a_failing_quantified_rule_names_the_instances_that_fail():
+    import json
+    from pathlib import Path
+
+    import jsonschema
+
+    # the middle circle is larger than the one on its right; the first pair is in order
+    video = _discs([(8, 24, 2), (23, 24, 5), (38, 24, 3)])
+    data = _report(HEAD + SORTED + "process p : all c in circles: always present(c)\n", video).to_json(0)
+    schema = json.loads((Path(__file__).resolve().parents[1] / "docs" / "verdict.schema.json").read_text())
+    jsonschema.Draft202012Validator(schema).validate(data)
+    order, kept = data["rules"]
+    assert order["witness"] == ("left_of(track(circles, 2), track(circles, 3)) implies "
+                                "area(track(circles, 2)) < area(track(circles, 3))")
+    assert "witness" not in kept  # it passes

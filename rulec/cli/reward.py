@@ -56,6 +56,9 @@ def _print_table(result) -> None:
         table.add_row(rule["kind"], rule["name"], verdict, f"{rule['robustness']:+.3f}", frame_ranges(rule["failed_frames"]))
     console = Console()
     console.print(table)
+    for rule in data["rules"]:
+        if "witness" in rule:
+            console.print(f"{rule['name']} fails for: {rule['witness']}", markup=False)
     passed = sum(r["passed"] for r in data["rules"])
     console.print(f"{'PASS' if data['passed'] else 'FAIL'}: {passed}/{len(data['rules'])} rules pass")
 
