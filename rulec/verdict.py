@@ -25,8 +25,9 @@ def verdict(report: Any, index: int = 0) -> dict[str, Any]:
         if report.has_smooth:
             entry["smooth"] = float(r.smooth[index].detach())
         entry["failed_frames"] = r.failed_frames(index)
-        if r.witness is not None and r.witness[index] is not None:
-            entry["witness"] = r.witness[index]
+        witness = getattr(r, "witness", None)  # RuleResult's; a report built by hand may have none
+        if witness is not None and witness[index] is not None:
+            entry["witness"] = witness[index]
         rules.append(entry)
     data: dict[str, Any] = {"schema": SCHEMA, "passed": bool(report.passed[index]),
                             "rules_passed": sum(r["passed"] for r in rules)}
