@@ -145,6 +145,23 @@ def test_hidden_objects_vanish_and_sub_pixel_drift_stays_still():
     assert (red_px[8:] == 0).all() and (red_px[:8] == 21).all()
 
 
+def test_the_soft_render_draws_still_objects_where_the_saved_video_does():
+    """An object that never leaves the dead zone is drawn exactly at its start in both renders
+    (a soft, sub-pixel blur of a pad's edges would fail unchanged() on the soft render only),
+    and its offset still gets a gradient, so the optimizer can set it moving."""
+    img = scene_image()
+    stacked, red, k = encoded_with_slot(img, "red")
+    dx = torch.zeros(1, 16, k)
+    dx[0, 1:, :] = 0.4  # every object drifts by 0.4 px: still
+    dx.requires_grad_(True)
+    latent = latent_render.latent_from_px(dx, torch.zeros(1, 16, k), (32, 32))
+    soft = latent_render.render(stacked, latent, hard=False)
+    assert torch.allclose(soft, latent_render.render(stacked, latent.detach(), hard=True), atol=1e-6)
+    x = torch.arange(32.0).view(1, 1, 1, 1, 32)
+    (soft * x).sum().backward()
+    assert torch.isfinite(dx.grad).all() and dx.grad[0, 1:, red].abs().sum() > 0
+
+
 def test_a_moving_agent_is_drawn_over_walls():
     img = scene_image()
     stacked, red, k = encoded_with_slot(img, "red")

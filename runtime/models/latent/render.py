@@ -55,6 +55,11 @@ def render(scene: dict[str, Tensor], latent: Tensor, *, hard: bool) -> Tensor:
         dy = torch.where(moving.unsqueeze(1), dy.round(), torch.zeros_like(dy))
         opacity = (vis > 0).to(dtype)
     else:
+        # a still object is drawn where the saved video draws it, exactly at its start (no
+        # sub-pixel blur of its edges for the reward to see), its offset's gradient kept
+        still = ~moving.unsqueeze(1)
+        dx = torch.where(still, dx - dx.detach(), dx)
+        dy = torch.where(still, dy - dy.detach(), dy)
         opacity = ((vis + 1.0) / 2.0).clamp(0.0, 1.0)
     opacity = opacity * valid[:, None, :].to(dtype)
 
