@@ -93,12 +93,14 @@ def _assign(previous: _State, centroids: np.ndarray) -> _State:
     return _State(last, taken)
 
 
-def track_numbers(book: TrackBook, key: TrackKey, binary: np.ndarray) -> np.ndarray:
-    """Per pixel of ``binary`` ``(B, T, H, W)`` (frames from ``book.offset`` on), the number of the
-    track whose piece it is (1 = the first frame-0 piece in order of ``key``'s ``by``), 0 for none."""
+def track_numbers(book: TrackBook, key: TrackKey, o: Tensor) -> np.ndarray:
+    """Per pixel of the mask ``o`` ``(B, T, H, W)`` (frames from ``book.offset`` on), the number of
+    the track whose piece it is (1 = the first frame-0 piece in order of ``key``'s ``by``), 0 for
+    none. Another track of the same mask finds it in the book: the mask is thresholded once."""
     found = book.numbers.get(key)
-    if found is not None and found[0] == book.offset and found[1].shape == binary.shape:
+    if found is not None and found[0] == book.offset and found[1].shape == tuple(o.shape):
         return found[1]
+    binary = (o.detach() > 0.5).cpu().numpy()
     by = key[1]
     b, t = binary.shape[:2]
     out = np.zeros(binary.shape, dtype=np.int16)
@@ -127,5 +129,5 @@ def track(sem: Semantics, tracks: TrackHandle | None, o: Tensor, k: int, by: str
     ``tracks``: this node's handle on the evaluation's book (None: a fresh one, the video from frame 0)."""
     check_order("track", k, by)
     book, mask_node = (tracks.book, tracks.mask_node) if tracks is not None else (TrackBook(), -1)
-    numbers = track_numbers(book, (mask_node, by), (o.detach() > 0.5).cpu().numpy())
+    numbers = track_numbers(book, (mask_node, by), o)
     return o * torch.from_numpy(numbers == k).to(device=o.device, dtype=o.dtype)
